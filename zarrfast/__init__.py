@@ -1,0 +1,27 @@
+"""zarrfast: a fast Zarr (v2 and v3) implementation. ``import zarrfast as zarr``."""
+from . import codecs, errors, storage
+from .api import (
+    array,
+    create,
+    create_array,
+    empty,
+    empty_like,
+    from_array,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    open,
+    open_array,
+    zeros,
+    zeros_like,
+)
+from .array import Array
+from .config import config
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Array", "array", "codecs", "config", "create", "create_array", "empty", "empty_like", "errors", "from_array",
+    "full", "full_like", "ones", "ones_like", "open", "open_array", "storage", "zeros", "zeros_like", "__version__",
+]

@@ -1,0 +1,538 @@
+"""Batch chunk kernels: decode a list of chunks straight into the caller's array, or encode chunks from it.
+
+One call handles a whole batch with the GIL released; the Python engine splits the batch across worker threads.
+The `def` functions validate every shape, offset and length with the GIL held; the cores below them trust it.
+"""
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_STRIDES, PyBUF_WRITABLE, PyBUF_ANY_CONTIGUOUS, PyBUF_SIMPLE
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+from libc.stdint cimport uint8_t, uint32_t, int64_t
+from _libs cimport *
+
+include "copy_impl.pxi"
+include "crc32c_impl.pxi"
+include "codec_impl.pxi"
+include "blosc_stub.pxi"
+
+# Kinds of the one "expanding" bytes->bytes codec a native chain may hold (innermost in decode order).
+EXP_NONE = 0
+EXP_ZSTD = 1
+EXP_LZ4 = 2
+EXP_BLOSC = 3
+
+cdef enum:
+    K_NONE = 0
+    K_ZSTD = 1
+    K_LZ4 = 2
+    K_BLOSC = 3
+
+ERROR_MESSAGES = {
+    ZF_ERR_TRUNCATED: "encoded chunk is truncated",
+    ZF_ERR_SIZE: "decoded size does not match the chunk size",
+    ZF_ERR_CORRUPT: "compressed data is corrupt",
+    ZF_ERR_CHECKSUM: "crc32c checksum mismatch",
+    ZF_ERR_NOMEM: "out of memory",
+    ZF_ERR_CAPACITY: "encoder output exceeded its bound",
+    ZF_ERR_UNSUPPORTED: "chunk too large for the codec",
+    ZF_ERR_BLOSC: "blosc header is invalid or blosc decoding failed",
+}
+
+
+def error_message(int code) -> str:
+    """Human text for a negative kernel status code."""
+    return ERROR_MESSAGES.get(code, f"kernel error {code}")
+
+
+cdef class ChunkProgram:
+    """What the kernels need to turn stored bytes into one chunk and back.
+
+    The stored chunk is: [expander(...)] then `n_crc` crc32c codecs (encode order), over the chunk's elements laid
+    out with `layout_strides` (byte strides per logical axis: C order, F order or any transpose), byte-swapped in
+    units of `swap_unit` when the stored byte order differs from the in-memory one.
+    """
+    cdef public int ndim
+    cdef int64_t chunk_shape[ZF_MAXDIM]
+    cdef int64_t layout_strides[ZF_MAXDIM]
+    cdef public Py_ssize_t itemsize
+    cdef public size_t nbytes
+    cdef public Py_ssize_t swap_unit
+    cdef public int n_crc
+    cdef public int expander
+    cdef int p[6]
+    cdef bytes fill
+
+    def __init__(self, chunk_shape, Py_ssize_t itemsize, layout_strides, Py_ssize_t swap_unit, bytes fill,
+                 int expander=0, params=(), int n_crc=0):
+        cdef int i
+        cdef int64_t n = itemsize
+        self.ndim = len(chunk_shape)
+        if self.ndim > ZF_MAXDIM:
+            raise ValueError(f"arrays of more than {ZF_MAXDIM} dimensions are not supported by the fast path")
+        if len(layout_strides) != self.ndim:
+            raise ValueError("layout_strides rank differs from chunk_shape")
+        if len(fill) != itemsize:
+            raise ValueError("fill must be one element")
+        for i in range(self.ndim):
+            if chunk_shape[i] <= 0:
+                raise ValueError("chunk dimensions must be positive")
+            self.chunk_shape[i] = chunk_shape[i]
+            self.layout_strides[i] = layout_strides[i]
+            n *= chunk_shape[i]
+        self.itemsize = itemsize
+        self.nbytes = n
+        self.swap_unit = swap_unit
+        self.fill = fill
+        if expander not in (K_NONE, K_ZSTD, K_LZ4, K_BLOSC):
+            raise ValueError(f"unknown expander {expander}")
+        self.expander = expander
+        for i in range(6):
+            self.p[i] = params[i] if i < len(params) else 0
+        self.n_crc = n_crc
+
+    @property
+    def chunk_shape(self):
+        return tuple(self.chunk_shape[i] for i in range(self.ndim))
+
+    @property
+    def layout_strides(self):
+        return tuple(self.layout_strides[i] for i in range(self.ndim))
+
+
+cdef struct Ctx:
+    ZSTD_DCtx* dctx
+    ZSTD_CCtx* cctx
+
+
+cdef Py_ssize_t decode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, size_t srclen, uint8_t* dst,
+                            const uint8_t** raw_out) noexcept nogil:
+    """Decode one stored chunk into `dst` (prog.nbytes bytes, stored byte order).
+
+    With no expander the decoded bytes are the input itself: `raw_out` then points into `src` and `dst` is untouched.
+    """
+    cdef int i
+    cdef uint32_t stored
+    cdef Py_ssize_t r
+    raw_out[0] = NULL
+    for i in range(prog.n_crc):
+        if srclen < 4:
+            return ZF_ERR_TRUNCATED
+        srclen -= 4
+        stored = <uint32_t>src[srclen] | (<uint32_t>src[srclen + 1] << 8) | (<uint32_t>src[srclen + 2] << 16) | (<uint32_t>src[srclen + 3] << 24)
+        if zf_crc32c(src, srclen) != stored:
+            return ZF_ERR_CHECKSUM
+    if prog.expander == K_NONE:
+        if srclen != prog.nbytes:
+            return ZF_ERR_SIZE
+        raw_out[0] = src
+        return <Py_ssize_t>srclen
+    if prog.expander == K_ZSTD:
+        if ctx.dctx == NULL:
+            ctx.dctx = ZSTD_createDCtx()
+            if ctx.dctx == NULL:
+                return ZF_ERR_NOMEM
+        return zf_zstd_decompress(ctx.dctx, src, srclen, dst, prog.nbytes)
+    if prog.expander == K_LZ4:
+        return zf_lz4_decompress(src, srclen, dst, prog.nbytes)
+    if prog.expander == K_BLOSC:
+        r = zf_blosc_decompress(src, srclen, dst, prog.nbytes)
+        return r if r >= 0 else ZF_ERR_BLOSC
+    return ZF_ERR_UNSUPPORTED
+
+
+cdef size_t encode_bound(ChunkProgram prog) noexcept nogil:
+    cdef size_t b = prog.nbytes
+    if prog.expander == K_ZSTD:
+        b = ZSTD_compressBound(prog.nbytes)
+    elif prog.expander == K_LZ4:
+        b = zf_lz4_bound(prog.nbytes)
+    elif prog.expander == K_BLOSC:
+        b = <size_t>zf_blosc_max_compressed_size(prog.nbytes)
+    return b + 4 * <size_t>prog.n_crc
+
+
+cdef Py_ssize_t encode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, uint8_t* dst, size_t cap) noexcept nogil:
+    """Encode prog.nbytes bytes (stored byte order) into dst; returns the encoded size or an error code."""
+    cdef Py_ssize_t n
+    cdef uint32_t c
+    cdef int i
+    if prog.expander == K_NONE:
+        if cap < prog.nbytes:
+            return ZF_ERR_CAPACITY
+        memcpy(dst, src, prog.nbytes)
+        n = prog.nbytes
+    elif prog.expander == K_ZSTD:
+        if ctx.cctx == NULL:
+            ctx.cctx = ZSTD_createCCtx()
+            if ctx.cctx == NULL:
+                return ZF_ERR_NOMEM
+        n = zf_zstd_compress(ctx.cctx, src, prog.nbytes, dst, cap - 4 * prog.n_crc, prog.p[0], prog.p[1])
+    elif prog.expander == K_LZ4:
+        n = zf_lz4_compress(src, prog.nbytes, dst, cap - 4 * prog.n_crc, prog.p[0])
+    elif prog.expander == K_BLOSC:
+        # params: typesize, clevel, shuffle, cname code, blocksize
+        n = zf_blosc_compress(src, prog.nbytes, prog.p[0], prog.p[1], prog.p[2], prog.p[3], prog.p[4],
+                              dst, cap - 4 * prog.n_crc)
+        if n < 0:
+            return ZF_ERR_CAPACITY
+    else:
+        return ZF_ERR_UNSUPPORTED
+    if n < 0:
+        return n
+    for i in range(prog.n_crc):
+        c = zf_crc32c(dst, <size_t>n)
+        dst[n] = c & 0xFF
+        dst[n + 1] = (c >> 8) & 0xFF
+        dst[n + 2] = (c >> 16) & 0xFF
+        dst[n + 3] = (c >> 24) & 0xFF
+        n += 4
+    return n
+
+
+cdef void free_ctx(Ctx* ctx) noexcept nogil:
+    if ctx.dctx != NULL:
+        ZSTD_freeDCtx(ctx.dctx)
+    if ctx.cctx != NULL:
+        ZSTD_freeCCtx(ctx.cctx)
+
+
+cdef int check_plan(ChunkProgram prog, Py_buffer* arr, const int64_t[:, ::1] chunk_start, const int64_t[:, ::1] count,
+                    const int64_t[:, ::1] arr_start, const int64_t[::1] steps) except -1:
+    """Validate that every chunk region lies inside the chunk and inside the array buffer."""
+    cdef Py_ssize_t n = chunk_start.shape[0], k
+    cdef int d, nd = prog.ndim
+    cdef int64_t first, last
+    if arr.ndim != nd:
+        raise ValueError(f"array has {arr.ndim} dimensions, chunk program {nd}")
+    if arr.itemsize != prog.itemsize:
+        raise ValueError(f"array itemsize {arr.itemsize} differs from the chunk program's {prog.itemsize}")
+    if count.shape[0] != n or arr_start.shape[0] != n or (n and (chunk_start.shape[1] != nd or count.shape[1] != nd
+                                                                  or arr_start.shape[1] != nd)):
+        raise ValueError("plan arrays disagree in shape")
+    if steps.shape[0] != nd:
+        raise ValueError("steps rank differs")
+    for k in range(n):
+        for d in range(nd):
+            if count[k, d] < 0:
+                raise ValueError("negative count in plan")
+            if count[k, d] == 0:
+                continue
+            first = chunk_start[k, d]
+            last = first + (count[k, d] - 1) * steps[d]
+            if first < 0 or first >= prog.chunk_shape[d] or last < 0 or last >= prog.chunk_shape[d]:
+                raise IndexError(f"plan row {k} leaves the chunk along axis {d}")
+            if arr_start[k, d] < 0 or arr_start[k, d] + count[k, d] > arr.shape[d]:
+                raise IndexError(f"plan row {k} leaves the array along axis {d}")
+    return 0
+
+
+def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const int64_t[:, ::1] count,
+              const int64_t[:, ::1] out_start, const int64_t[::1] steps, list encoded, int64_t[::1] status):
+    """Decode `encoded[k]` (bytes, or None for a missing chunk = fill) into `out` for every plan row k.
+
+    Row k copies chunk elements chunk_start[k] + i * steps (i < count[k]) to out[out_start[k] + i].
+    Sets status[k] to 0 or a negative error code; returns the number of failed chunks.
+    """
+    cdef Py_buffer ob
+    cdef Py_ssize_t n = chunk_start.shape[0], k
+    cdef int d, nd = prog.ndim, failures = 0
+    cdef const uint8_t** srcs
+    cdef size_t* lens
+    cdef uint8_t* scratch = NULL
+    cdef Ctx ctx
+    cdef int64_t shape_k[ZF_MAXDIM]
+    cdef int64_t src_strides[ZF_MAXDIM]
+    cdef int64_t out_strides[ZF_MAXDIM]
+    cdef uint8_t* optr
+    cdef const uint8_t* cptr
+    cdef const uint8_t* raw
+    cdef const uint8_t* fillp = prog.fill
+    cdef Py_ssize_t r
+    cdef bint direct, all_unit
+    cdef bytes eb
+    if len(encoded) != n or status.shape[0] != n:
+        raise ValueError("encoded/status length differs from the plan")
+    PyObject_GetBuffer(out, &ob, PyBUF_STRIDES | PyBUF_WRITABLE)
+    srcs = <const uint8_t**>malloc(max(n, 1) * sizeof(uint8_t*))
+    lens = <size_t*>malloc(max(n, 1) * sizeof(size_t))
+    try:
+        if srcs == NULL or lens == NULL:
+            raise MemoryError()
+        check_plan(prog, &ob, chunk_start, count, out_start, steps)
+        for k in range(n):
+            e = encoded[k]
+            if e is None:
+                srcs[k] = NULL
+                lens[k] = 0
+            else:
+                eb = e
+                srcs[k] = <const uint8_t*>eb
+                lens[k] = len(eb)
+        all_unit = True
+        for d in range(nd):
+            out_strides[d] = ob.strides[d]
+            src_strides[d] = steps[d] * prog.layout_strides[d]
+            if steps[d] != 1:
+                all_unit = False
+        ctx.dctx = NULL
+        ctx.cctx = NULL
+        with nogil:
+            for k in range(n):
+                optr = <uint8_t*>ob.buf
+                direct = all_unit
+                for d in range(nd):
+                    optr += out_start[k, d] * out_strides[d]
+                    shape_k[d] = count[k, d]
+                    if count[k, d] != prog.chunk_shape[d] or (count[k, d] > 1 and out_strides[d] != prog.layout_strides[d]):
+                        direct = False
+                if srcs[k] == NULL:
+                    zf_fill_nd(optr, out_strides, shape_k, nd, fillp, prog.itemsize)
+                    status[k] = 0
+                    continue
+                if not direct and scratch == NULL:
+                    scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
+                    if scratch == NULL:
+                        status[k] = ZF_ERR_NOMEM
+                        failures += 1
+                        continue
+                r = decode_core(prog, &ctx, srcs[k], lens[k], optr if direct else scratch, &raw)
+                if r < 0:
+                    status[k] = r
+                    failures += 1
+                    continue
+                status[k] = 0
+                if raw != NULL:
+                    if prog.swap_unit > 1:
+                        if scratch == NULL:
+                            scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
+                            if scratch == NULL:
+                                status[k] = ZF_ERR_NOMEM
+                                failures += 1
+                                continue
+                        memcpy(scratch, raw, prog.nbytes)
+                        zf_byteswap(scratch, prog.nbytes, prog.swap_unit)
+                        raw = scratch
+                    elif direct:
+                        memcpy(optr, raw, prog.nbytes)
+                        continue
+                    cptr = raw
+                elif direct:
+                    if prog.swap_unit > 1:
+                        zf_byteswap(optr, prog.nbytes, prog.swap_unit)
+                    continue
+                else:
+                    if prog.swap_unit > 1:
+                        zf_byteswap(scratch, prog.nbytes, prog.swap_unit)
+                    cptr = scratch
+                for d in range(nd):
+                    cptr += chunk_start[k, d] * prog.layout_strides[d]
+                zf_copy_nd(optr, out_strides, cptr, src_strides, shape_k, nd, prog.itemsize)
+            free_ctx(&ctx)
+    finally:
+        free(scratch)
+        free(srcs)
+        free(lens)
+        PyBuffer_Release(&ob)
+    return failures
+
+
+def decode_chunk_into(ChunkProgram prog, bytes encoded, out):
+    """Decode one whole chunk into a C-contiguous buffer `out` of prog.nbytes bytes laid out as stored
+    (layout_strides order, stored byte order swapped to memory order). Returns a status code."""
+    cdef Py_buffer ob
+    cdef Ctx ctx
+    cdef const uint8_t* raw
+    cdef Py_ssize_t r
+    cdef const uint8_t* ep = encoded
+    cdef size_t elen = len(encoded)
+    PyObject_GetBuffer(out, &ob, PyBUF_SIMPLE | PyBUF_WRITABLE)
+    try:
+        if <size_t>ob.len != prog.nbytes:
+            raise ValueError("output buffer size differs from the chunk size")
+        ctx.dctx = NULL
+        ctx.cctx = NULL
+        with nogil:
+            r = decode_core(prog, &ctx, ep, elen, <uint8_t*>ob.buf, &raw)
+            if r >= 0 and raw != NULL:
+                memcpy(ob.buf, raw, prog.nbytes)
+            if r >= 0 and prog.swap_unit > 1:
+                zf_byteswap(<uint8_t*>ob.buf, prog.nbytes, prog.swap_unit)
+            free_ctx(&ctx)
+    finally:
+        PyBuffer_Release(&ob)
+    return r if r < 0 else 0
+
+
+def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const int64_t[:, ::1] count,
+                const int64_t[:, ::1] src_start, const int64_t[::1] steps, list existing,
+                const uint8_t[::1] complete, bint write_empty, int64_t[::1] status):
+    """Encode one chunk per plan row from `src` (any strides, zero strides for broadcast values).
+
+    Row k writes src[src_start[k] + i] to chunk element chunk_start[k] + i * steps. A row that is not complete
+    starts from `existing[k]` decoded (or the fill value when None). Returns a list with the encoded bytes per row,
+    or None where the chunk equals the fill value everywhere and `write_empty` is false (the caller deletes it).
+    """
+    cdef Py_buffer sb
+    cdef Py_ssize_t n = chunk_start.shape[0], k
+    cdef int d, nd = prog.ndim
+    cdef const uint8_t** olds
+    cdef size_t* oldlens
+    cdef uint8_t** outs
+    cdef Py_ssize_t* outlens
+    cdef uint8_t* scratch = NULL
+    cdef uint8_t* big = NULL
+    cdef Ctx ctx
+    cdef int64_t shape_k[ZF_MAXDIM]
+    cdef int64_t dst_strides[ZF_MAXDIM]
+    cdef int64_t src_strides[ZF_MAXDIM]
+    cdef int64_t full_shape[ZF_MAXDIM]
+    cdef const uint8_t* sptr
+    cdef uint8_t* cptr
+    cdef const uint8_t* raw
+    cdef const uint8_t* fillp = prog.fill
+    cdef Py_ssize_t r
+    cdef size_t bound = encode_bound(prog)
+    cdef bytes eb
+    if len(existing) != n or status.shape[0] != n or complete.shape[0] != n:
+        raise ValueError("existing/complete/status length differs from the plan")
+    PyObject_GetBuffer(src, &sb, PyBUF_STRIDES)
+    olds = <const uint8_t**>malloc(max(n, 1) * sizeof(uint8_t*))
+    oldlens = <size_t*>malloc(max(n, 1) * sizeof(size_t))
+    outs = <uint8_t**>malloc(max(n, 1) * sizeof(uint8_t*))
+    outlens = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    result = [None] * n
+    try:
+        if olds == NULL or oldlens == NULL or outs == NULL or outlens == NULL:
+            raise MemoryError()
+        check_plan(prog, &sb, chunk_start, count, src_start, steps)
+        for k in range(n):
+            outs[k] = NULL
+            outlens[k] = 0
+            e = existing[k]
+            if e is None:
+                olds[k] = NULL
+                oldlens[k] = 0
+            else:
+                eb = e
+                olds[k] = <const uint8_t*>eb
+                oldlens[k] = len(eb)
+        for d in range(nd):
+            src_strides[d] = sb.strides[d]
+            dst_strides[d] = steps[d] * prog.layout_strides[d]
+            full_shape[d] = prog.chunk_shape[d]
+        scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
+        big = <uint8_t*>malloc(max(bound, 1))
+        if scratch == NULL or big == NULL:
+            raise MemoryError()
+        ctx.dctx = NULL
+        ctx.cctx = NULL
+        with nogil:
+            for k in range(n):
+                status[k] = 0
+                # 1. start from the old chunk or the fill value
+                if complete[k]:
+                    # every valid element is overwritten; only the padding of edge chunks needs the fill value
+                    for d in range(nd):
+                        if count[k, d] != prog.chunk_shape[d]:
+                            zf_fill_nd(scratch, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
+                            break
+                elif olds[k] != NULL:
+                    r = decode_core(prog, &ctx, olds[k], oldlens[k], scratch, &raw)
+                    if r < 0:
+                        status[k] = r
+                        continue
+                    if raw != NULL:
+                        memcpy(scratch, raw, prog.nbytes)
+                    if prog.swap_unit > 1:
+                        zf_byteswap(scratch, prog.nbytes, prog.swap_unit)
+                else:
+                    zf_fill_nd(scratch, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
+                # 2. copy the new values in
+                sptr = <const uint8_t*>sb.buf
+                cptr = scratch
+                for d in range(nd):
+                    sptr += src_start[k, d] * src_strides[d]
+                    cptr += chunk_start[k, d] * prog.layout_strides[d]
+                    shape_k[d] = count[k, d]
+                zf_copy_nd(cptr, dst_strides, sptr, src_strides, shape_k, nd, prog.itemsize)
+                # 3. an all-fill chunk is not stored
+                if not write_empty and zf_all_equal(scratch, prog.nbytes, fillp, prog.itemsize):
+                    continue
+                if prog.swap_unit > 1:
+                    zf_byteswap(scratch, prog.nbytes, prog.swap_unit)
+                r = encode_core(prog, &ctx, scratch, big, bound)
+                if r < 0:
+                    status[k] = r
+                    continue
+                outs[k] = <uint8_t*>malloc(max(r, 1))
+                if outs[k] == NULL:
+                    status[k] = ZF_ERR_NOMEM
+                    continue
+                memcpy(outs[k], big, r)
+                outlens[k] = r
+            free_ctx(&ctx)
+        for k in range(n):
+            if outs[k] != NULL:
+                result[k] = PyBytes_FromStringAndSize(<char*>outs[k], outlens[k])
+    finally:
+        for k in range(n):
+            if outs != NULL and outs[k] != NULL:
+                free(outs[k])
+        free(scratch)
+        free(big)
+        free(olds)
+        free(oldlens)
+        free(outs)
+        free(outlens)
+        PyBuffer_Release(&sb)
+    return result
+
+
+def crc32c(data) -> int:
+    """CRC-32C of a bytes-like object (hardware instruction when available)."""
+    cdef const uint8_t[::1] v = memoryview(data).cast("B")
+    cdef uint32_t c
+    with nogil:
+        c = zf_crc32c(&v[0] if v.shape[0] else NULL, v.shape[0])
+    return c
+
+
+def crc32c_table(data) -> int:
+    """CRC-32C with the portable table loop (for tests of the hardware path)."""
+    cdef const uint8_t[::1] v = memoryview(data).cast("B")
+    return zf_crc32c_sw_only(&v[0] if v.shape[0] else NULL, v.shape[0])
+
+
+def zstd_compress(data, int level=0, bint checksum=False) -> bytes:
+    """zstd frame of `data` (content size recorded), as the v3 zstd codec writes it."""
+    cdef const uint8_t[::1] v = memoryview(data).cast("B")
+    cdef size_t cap = ZSTD_compressBound(v.shape[0])
+    cdef bytearray out = bytearray(cap)
+    cdef uint8_t* o = out
+    cdef ZSTD_CCtx* c = ZSTD_createCCtx()
+    cdef Py_ssize_t r
+    if c == NULL:
+        raise MemoryError()
+    with nogil:
+        r = zf_zstd_compress(c, &v[0] if v.shape[0] else NULL, v.shape[0], o, cap, level, checksum)
+        ZSTD_freeCCtx(c)
+    if r < 0:
+        raise RuntimeError(error_message(r))
+    return bytes(out[:r])
+
+
+def zstd_decompress(data, Py_ssize_t expected) -> bytes:
+    """Decode zstd frames into exactly `expected` bytes (raises ValueError otherwise)."""
+    cdef const uint8_t[::1] v = memoryview(data).cast("B")
+    cdef bytearray out = bytearray(max(expected, 1))
+    cdef uint8_t* o = out
+    cdef ZSTD_DCtx* c = ZSTD_createDCtx()
+    cdef Py_ssize_t r
+    if c == NULL:
+        raise MemoryError()
+    with nogil:
+        r = zf_zstd_decompress(c, &v[0] if v.shape[0] else NULL, v.shape[0], o, expected)
+        ZSTD_freeDCtx(c)
+    if r < 0:
+        raise ValueError(error_message(r))
+    return bytes(out[:expected])

@@ -1,0 +1,1 @@
+"""Cross-implementation tests: zarrfast against zarr-python, tensorstore and zarrs."""

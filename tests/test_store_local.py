@@ -1,0 +1,258 @@
+"""LocalStore: the conformance suite plus atomic writes, containment, directories, temp files."""
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+import zarrfast.storage.local as local_mod
+from zarrfast.errors import InvalidKeyError, StoreError
+from zarrfast.storage import LocalStore, Store
+from zarrfast.testing.store_tests import StoreTests
+
+
+class TestLocalStore(StoreTests):
+    store_cls = LocalStore
+
+    def make_store(self, tmp_path: Path) -> Store:
+        return LocalStore(tmp_path / "store")
+
+    def set_raw(self, store: Store, key: str, value: bytes) -> None:
+        path = Path(store.root, key)  # type: ignore[attr-defined]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(value)
+
+    def get_raw(self, store: Store, key: str) -> bytes | None:
+        path = Path(store.root, key)  # type: ignore[attr-defined]
+        return path.read_bytes() if path.is_file() else None
+
+
+class TestLocalStoreThreaded(TestLocalStore):
+    """The same suite with the thread pool used for every batch (threshold 1)."""
+
+    def make_store(self, tmp_path: Path) -> Store:
+        return LocalStore(tmp_path / "store", parallel_threshold=1)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    return LocalStore(tmp_path / "root")
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_root_created_lazily(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "new" / "root")
+    assert store.get("k") is None
+    assert list(store.list()) == [] and list(store.list_dir("")) == []
+    assert not (tmp_path / "new").exists()
+    store.set("k", b"v")
+    assert (tmp_path / "new" / "root" / "k").read_bytes() == b"v"
+
+
+def test_accepts_str_and_path(tmp_path: Path) -> None:
+    a = LocalStore(str(tmp_path))
+    b = LocalStore(tmp_path)
+    assert a == b and a.root == tmp_path
+    assert repr(a) == f"LocalStore({str(tmp_path)!r})"
+    with pytest.raises(TypeError):
+        LocalStore(12)  # type: ignore[arg-type]
+
+
+def test_failed_write_keeps_old_value_and_no_temp(store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.set("a/b", b"old value")
+    real_write = os.write
+    calls = []
+
+    def failing_write(fd: int, data: bytes) -> int:
+        calls.append(fd)
+        real_write(fd, bytes(data)[:3])  # part of the data reaches the temp file ...
+        raise OSError(28, "No space left on device")  # ... then the disk fills up
+
+    monkeypatch.setattr(local_mod.os, "write", failing_write)
+    with pytest.raises(StoreError, match="'a/b'") as info:
+        store.set("a/b", b"new value that will not fit")
+    assert isinstance(info.value, OSError)
+    monkeypatch.undo()
+    assert calls
+    assert store.get("a/b") == b"old value"
+    assert _files(store.root) == ["a", "a/b"]
+
+
+def test_failed_replace_leaves_no_temp(store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.set("k", b"old")
+
+    def failing_replace(src: str, dst: str) -> None:
+        raise KeyboardInterrupt  # even a non-OSError interruption cleans up
+
+    monkeypatch.setattr(local_mod.os, "replace", failing_replace)
+    with pytest.raises(KeyboardInterrupt):
+        store.set("k", b"new")
+    monkeypatch.undo()
+    assert store.get("k") == b"old"
+    assert _files(store.root) == ["k"]
+
+
+def test_temp_files_not_listed(store: LocalStore) -> None:
+    store.set("a/x", b"1")
+    temp = store.root / "a" / f".x.{os.getpid():x}-deadbeef-1f.partial"
+    temp.write_bytes(b"junk")
+    (store.root / ".zattrs").write_bytes(b"{}")  # a real dot-key is listed
+    assert sorted(store.list()) == [".zattrs", "a/x"]
+    assert list(store.list_dir("a")) == ["x"]
+    assert list(store.list_prefix("a/")) == ["a/x"]
+
+
+def test_fsync_flag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    def spy_fsync(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(local_mod.os, "fsync", spy_fsync)
+    LocalStore(tmp_path / "s").set("a", b"1")
+    assert synced == []
+    durable = LocalStore(tmp_path / "d", fsync=True)
+    durable.set("a/b", b"1")
+    assert len(synced) == 2  # the file, then its directory
+    assert durable.fsync and pickle.loads(pickle.dumps(durable)).fsync
+
+
+def test_empty_directories_removed(store: LocalStore) -> None:
+    store.set_many({"g/a/c/0/0": b"1", "g/a/c/0/1": b"2", "g/zarr.json": b"{}"})
+    store.delete("g/a/c/0/0")
+    assert (store.root / "g/a/c/0").is_dir()
+    store.delete("g/a/c/0/1")
+    assert _files(store.root) == ["g", "g/zarr.json"]
+    store.delete_many(["g/zarr.json"])
+    assert store.root.is_dir() and _files(store.root) == []  # the root itself stays
+    store.set_many({"h/1/2": b"1", "h/1/3": b"1"})
+    store.delete_prefix("h/1/")
+    assert _files(store.root) == []
+
+
+def test_write_after_directory_removed(store: LocalStore) -> None:
+    store.set("d/e/f", b"1")
+    store.delete("d/e/f")  # removes d/e and d; the store's directory cache must notice
+    store.set("d/e/g", b"2")
+    assert store.get("d/e/g") == b"2"
+    import shutil
+
+    shutil.rmtree(store.root / "d")  # removed behind the store's back
+    store.set("d/e/h", b"3")
+    assert store.get("d/e/h") == b"3"
+
+
+def test_directory_is_not_a_value(store: LocalStore) -> None:
+    store.set("a/b/c", b"1")
+    assert store.get("a/b") is None
+    assert store.get_range("a/b", 0, 1) is None
+    assert store.get_many(["a/b", "a/b/c/d"]) == [None, None]
+    store.delete("a/b")  # not a key: nothing happens
+    assert store.get("a/b/c") == b"1"
+    with pytest.raises(StoreError, match="'a/b'"):
+        store.set("a/b", b"x")  # a directory is in the way
+    with pytest.raises(StoreError, match="'a/b/c/d'"):
+        store.set("a/b/c/d", b"x")  # a file is in the way
+
+
+def test_symlink_escape_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"secret")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "inner").mkdir()
+    (root / "inner" / "ok").write_bytes(b"ok")
+    os.symlink(outside, root / "linkdir")
+    os.symlink(outside / "secret", root / "linkfile")
+    os.symlink(root / "inner" / "ok", root / "good")  # a link that stays inside is fine
+    store = LocalStore(root)
+    assert store.get("good") == b"ok"
+    assert store.exists("good")
+    for call in [
+        lambda: store.get("linkdir/secret"),
+        lambda: store.get("linkfile"),
+        lambda: store.get_many(["inner/ok", "linkfile"]),
+        lambda: store.get_range("linkfile", -2),
+        lambda: store.exists("linkfile"),
+        lambda: store.set("linkdir/new", b"x"),
+        lambda: store.set("linkdir/sub/new", b"x"),
+        lambda: store.delete("linkdir/secret"),
+        lambda: list(store.list_dir("linkdir")),
+    ]:
+        with pytest.raises(InvalidKeyError, match="outside the root"):
+            call()
+    assert sorted(os.listdir(outside)) == ["secret"]
+    assert (outside / "secret").read_bytes() == b"secret"
+
+
+def test_root_through_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    os.symlink(real, tmp_path / "alias")
+    store = LocalStore(tmp_path / "alias")
+    store.set("a/b", b"1")
+    assert (real / "a" / "b").read_bytes() == b"1"
+    assert store.get("a/b") == b"1"
+
+
+def test_get_range_reads_only_the_range(store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.set("shard", bytes(range(256)) * 4096)  # 1 MiB
+    sizes: list[int] = []
+    real_pread = os.pread
+    def spy_pread(fd: int, n: int, offset: int) -> bytes:
+        sizes.append(n)
+        return real_pread(fd, n, offset)
+
+    monkeypatch.setattr(local_mod.os, "pread", spy_pread)
+    monkeypatch.setattr(local_mod.os, "read", lambda *a: pytest.fail("whole-file read"))
+    assert store.get_range("shard", -16) == bytes(range(240, 256))
+    ranges = [(0, 4), (1000, 2), (-1, None)]
+    assert store.get_ranges("shard", ranges) == [b"\x00\x01\x02\x03", b"\xe8\xe9", b"\xff"]
+    assert sizes == [16, 4, 2, 1]
+
+
+def test_get_many_missing_directory_shortcut(store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    store.set("c/0/0", b"1")
+    opened: list[str] = []
+    real_open = os.open
+    def spy_open(path: str, *args: int) -> int:
+        opened.append(path)
+        return real_open(path, *args)
+
+    monkeypatch.setattr(local_mod.os, "open", spy_open)
+    keys = ["c/0/0"] + [f"c/5/{i}" for i in range(10)] + ["c/0/1"]
+    assert LocalStore(store.root, parallel_threshold=None).get_many(keys) == [b"1"] + [None] * 11
+    assert len(opened) == 3  # c/0/0, the first c/5/*, c/0/1
+
+
+def test_large_value(store: LocalStore) -> None:
+    value = os.urandom(3 << 20)
+    store.set("big", memoryview(value))
+    assert store.get("big") == value
+    assert store.get_range("big", (3 << 20) - 5, 10) == value[-5:]
+
+
+def test_pickle_is_config_only(store: LocalStore) -> None:
+    store.set("k", b"distinctive-payload")
+    data = pickle.dumps(store)
+    assert b"distinctive-payload" not in data
+    loaded = pickle.loads(data)
+    assert loaded == store and loaded.get("k") == b"distinctive-payload"
+
+
+def test_keys_with_temp_like_names_are_not_confused(store: LocalStore) -> None:
+    store.set("a/.b.partial", b"1")  # a normal key that happens to end in .partial
+    assert list(store.list()) == ["a/.b.partial"]
+
+
+def test_delete_prefix_of_a_key_name(store: LocalStore) -> None:
+    store.set_many({"a": b"1", "ab/c": b"2"})
+    store.delete_prefix("a/")  # "a" is a key, not a directory: nothing is under "a/"
+    assert sorted(store.list()) == ["a", "ab/c"]

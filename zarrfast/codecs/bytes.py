@@ -1,0 +1,46 @@
+"""The v3 ``bytes`` codec: elements in C order with a fixed byte order."""
+from __future__ import annotations
+
+import sys
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import ChunkDecodeError, CodecError
+from .base import ArrayBytesCodec, ChunkSpec
+
+
+class BytesCodec(ArrayBytesCodec):
+    name: ClassVar[str] = "bytes"
+
+    def __init__(self, endian: str | None = "little") -> None:
+        if endian not in ("little", "big", None):
+            raise CodecError(f"bytes codec: endian must be 'little', 'big' or null, not {endian!r}")
+        self.endian = endian
+
+    def get_config(self) -> dict[str, Any]:
+        return {} if self.endian is None else {"endian": self.endian}
+
+    def stored_dtype(self, dtype: np.dtype) -> np.dtype:
+        if dtype.itemsize <= 1 or dtype.byteorder == "|" or self.endian is None:
+            return dtype
+        return dtype.newbyteorder("<" if self.endian == "little" else ">")
+
+    def swap_unit(self, dtype: np.dtype) -> int:
+        """Word size to byte-swap between memory and storage (0: no swap)."""
+        stored = self.stored_dtype(dtype)
+        if stored.isnative == dtype.isnative or dtype.itemsize <= 1:
+            return 0
+        return dtype.itemsize // 2 if dtype.kind == "c" else dtype.itemsize
+
+    def encode(self, chunk: np.ndarray) -> bytes:
+        return np.ascontiguousarray(chunk, dtype=self.stored_dtype(chunk.dtype)).tobytes()
+
+    def decode(self, data: bytes, spec: ChunkSpec) -> np.ndarray:
+        if len(data) != spec.nbytes:
+            raise ChunkDecodeError(f"bytes codec: expected {spec.nbytes} bytes, got {len(data)}")
+        arr = np.frombuffer(data, dtype=self.stored_dtype(spec.dtype)).reshape(spec.shape)
+        return arr.astype(spec.dtype, copy=False)
+
+
+NATIVE_ENDIAN = sys.byteorder

@@ -1,0 +1,48 @@
+"""zstd (v3 ``zstd``, v2 ``zstd``): frames with the content size; frames without one are read too."""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import zstandard
+
+from ..errors import ChunkDecodeError, CodecError
+from .base import BytesBytesCodec
+
+
+class ZstdCodec(BytesBytesCodec):
+    name: ClassVar[str] = "zstd"
+    codec_id: ClassVar[str] = "zstd"
+
+    def __init__(self, level: int = 0, checksum: bool = False) -> None:
+        if not isinstance(level, int) or not -131072 <= level <= 22:
+            raise CodecError(f"zstd codec: level must be an integer in [-131072, 22], not {level!r}")
+        self.level = level
+        self.checksum = bool(checksum)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"level": self.level, "checksum": self.checksum}
+
+    def to_v2(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"id": "zstd", "level": self.level}
+        if self.checksum:
+            config["checksum"] = True
+        return config
+
+    def encode(self, data: bytes) -> bytes:
+        c = zstandard.ZstdCompressor(level=self.level, write_checksum=self.checksum, write_content_size=True)
+        return c.compress(data)
+
+    def decode(self, data: bytes, expected_size: int | None = None) -> bytes:
+        try:
+            d = zstandard.ZstdDecompressor()
+            if expected_size is None:
+                return d.decompressobj().decompress(data)
+            size = zstandard.frame_content_size(data)
+            if size not in (-1, expected_size):
+                raise ChunkDecodeError(f"zstd: frame holds {size} bytes, expected {expected_size}")
+            out = d.decompress(data, max_output_size=expected_size + 1) if size == -1 else d.decompress(data)
+        except zstandard.ZstdError as e:
+            raise ChunkDecodeError(f"zstd: corrupt data ({e})") from None
+        if len(out) != expected_size:
+            raise ChunkDecodeError(f"zstd: decoded {len(out)} bytes, expected {expected_size}")
+        return out

@@ -1,0 +1,243 @@
+"""Read and write regions of an array: projection, batched store I/O, and chunk decode/encode on worker threads.
+
+Read: project the selection onto the chunk grid, split the chunk list across workers; each worker fetches its
+chunks in batches (``store.get_many``) and decodes each batch straight into the output with one kernel call
+(GIL released), or runs the Python reference path per chunk when the chain has no native program.
+Write: the same split; chunks not fully covered are read first, merged, encoded, then ``set_many``; chunks that
+end up equal to the fill value everywhere are deleted instead (unless ``write_empty_chunks``).
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .config import config
+from .errors import ChunkDecodeError, ChunkEncodeError, CodecError
+from .indexing import BasicSelection, project_basic_py
+from .pipeline import CodecChain
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_pool_lock = threading.Lock()
+
+
+def _executor(n: int) -> ThreadPoolExecutor:
+    global _pool, _pool_size
+    with _pool_lock:
+        if _pool is None or _pool_size < n:
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="zarrfast")
+            _pool_size = n
+        return _pool
+
+
+def run_parts(fn: Callable[[int, int], None], n_items: int, min_per_part: int = 1) -> None:
+    """Run ``fn(lo, hi)`` over contiguous parts of ``range(n_items)`` on the worker threads (and this one)."""
+    threads = config.get("threads")
+    parts = max(1, min(threads, n_items // max(min_per_part, 1)))
+    if parts <= 1 or threading.current_thread().name.startswith("zarrfast"):
+        if n_items:
+            fn(0, n_items)
+        return
+    bounds = [n_items * i // parts for i in range(parts + 1)]
+    pool = _executor(threads)
+    futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    try:
+        fn(bounds[0], bounds[1])
+    finally:
+        errors = []
+        for f in futures:
+            try:
+                f.result()
+            except BaseException as e:  # noqa: BLE001 - re-raised below
+                errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+class ChunkEngine:
+    """Reads and writes regions of one array in one store."""
+
+    def __init__(self, store: Any, path: str, chain: CodecChain, shape: tuple[int, ...],
+                 chunk_shape: tuple[int, ...], key_encoder: Any) -> None:
+        self.store = store
+        self.path = path
+        self.chain = chain
+        self.shape = shape
+        self.chunk_shape = chunk_shape
+        self.key_encoder = key_encoder
+        self.prefix = f"{path}/" if path else ""
+
+    # ---- helpers ---------------------------------------------------------------------------------------------
+    def chunk_key(self, coords: Sequence[int]) -> str:
+        return self.prefix + self.key_encoder(coords)
+
+    def _keys(self, coords: np.ndarray) -> list[str]:
+        keys = self.key_encoder.encode_many(coords)
+        if self.prefix:
+            prefix = self.prefix
+            keys = [prefix + k for k in keys]
+        return keys
+
+    def _project(self, sel: BasicSelection, native: bool) -> tuple[np.ndarray, ...]:
+        if native and len(self.shape):
+            from ._ext.selection import project_basic
+
+            return project_basic(np.asarray(self.chunk_shape, dtype=np.int64), np.asarray(sel.starts, dtype=np.int64),
+                                 np.asarray(sel.steps, dtype=np.int64), np.asarray(sel.lengths, dtype=np.int64))
+        return project_basic_py(self.chunk_shape, sel)
+
+    def _use_native(self, program: Any) -> bool:
+        if config.get("engine") == "python":
+            return False
+        if program is None and config.get("strict"):
+            raise CodecError(f"array {self.path!r}: strict mode and the codec chain has no native program")
+        return program is not None
+
+    def _batches(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        per = max(1, int(config.get("batch_bytes")) // max(1, self.chain.spec.nbytes))
+        return [(a, min(a + per, hi)) for a in range(lo, hi, per)]
+
+    def _decode_error(self, message: str, key: str) -> ChunkDecodeError:
+        return ChunkDecodeError(message, path=self.path or "/", chunk_key=key)
+
+    # ---- read ------------------------------------------------------------------------------------------------
+    def read(self, sel: BasicSelection, out: np.ndarray) -> None:
+        """Fill ``out`` (shape ``sel.lengths``, the array's dtype) with the selected region."""
+        if sel.size == 0:
+            return
+        program = self.chain.read_program
+        native = self._use_native(program)
+        coords, cstart, count, ostart = self._project(sel, native)
+        steps = np.asarray(sel.steps, dtype=np.int64)
+        keys = self._keys(coords)
+
+        def work(lo: int, hi: int) -> None:
+            for a, b in self._batches(lo, hi):
+                encoded = self.store.get_many(keys[a:b])
+                if native:
+                    self._read_native(program, out, cstart[a:b], count[a:b], ostart[a:b], steps, encoded, keys[a:b])
+                else:
+                    self._read_python(out, cstart[a:b], count[a:b], ostart[a:b], steps, encoded, keys[a:b])
+
+        run_parts(work, len(keys))
+
+    def _read_native(self, program: Any, out: np.ndarray, cstart: np.ndarray, count: np.ndarray, ostart: np.ndarray,
+                     steps: np.ndarray, encoded: list, keys: list[str]) -> None:
+        from ._ext.pipeline import error_message, read_into
+
+        encoded = [e if e is None or type(e) is bytes else bytes(e) for e in encoded]
+        status = np.zeros(len(keys), dtype=np.int64)
+        if read_into(program, out, cstart, count, ostart, steps, encoded, status):
+            k = int(np.flatnonzero(status)[0])
+            raise self._decode_error(error_message(int(status[k])), keys[k])
+
+    def _read_python(self, out: np.ndarray, cstart: np.ndarray, count: np.ndarray, ostart: np.ndarray,
+                     steps: np.ndarray, encoded: list, keys: list[str]) -> None:
+        fill = self.chain.fill_value
+        for k, data in enumerate(encoded):
+            osl = tuple(slice(o, o + c) for o, c in zip(ostart[k], count[k]))
+            if data is None:
+                out[osl] = 0 if fill is None else fill
+                continue
+            try:
+                chunk = self.chain.decode(data)
+            except ChunkDecodeError as e:
+                raise self._decode_error(str(e), keys[k]) from None
+            except CodecError:
+                raise
+            except Exception as e:  # a third-party codec failing on corrupt data
+                raise self._decode_error(f"{type(e).__name__}: {e}", keys[k]) from None
+            out[osl] = chunk[_chunk_slices(cstart[k], count[k], steps)]
+
+    # ---- write -----------------------------------------------------------------------------------------------
+    def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool) -> None:
+        """Store ``value`` (already broadcast to ``sel.lengths``, the array's dtype) into the selected region."""
+        if sel.size == 0:
+            return
+        program = self.chain.write_program
+        native = self._use_native(program)
+        coords, cstart, count, vstart = self._project(sel, native)
+        steps = np.asarray(sel.steps, dtype=np.int64)
+        extent = np.minimum(np.asarray(self.chunk_shape, dtype=np.int64),
+                            np.asarray(self.shape, dtype=np.int64) - coords * np.asarray(self.chunk_shape, dtype=np.int64))
+        complete = np.all((count == extent) & (np.abs(steps) == 1), axis=1).astype(np.uint8) if len(self.shape) \
+            else np.ones(len(coords), dtype=np.uint8)
+        keys = self._keys(coords)
+
+        def work(lo: int, hi: int) -> None:
+            for a, b in self._batches(lo, hi):
+                bkeys = keys[a:b]
+                need = [k for k, c in zip(bkeys, complete[a:b]) if not c]
+                old = dict(zip(need, self.store.get_many(need))) if need else {}
+                existing = [old.get(k) for k in bkeys]
+                if native:
+                    encoded = self._encode_native(program, value, cstart[a:b], count[a:b], vstart[a:b], steps,
+                                                  existing, complete[a:b], write_empty_chunks, bkeys)
+                else:
+                    encoded = self._encode_python(value, cstart[a:b], count[a:b], vstart[a:b], steps, existing,
+                                                  complete[a:b], write_empty_chunks, bkeys)
+                puts = [(k, e) for k, e in zip(bkeys, encoded) if e is not None]
+                drops = [k for k, e in zip(bkeys, encoded) if e is None]
+                if puts:
+                    self.store.set_many(puts)
+                if drops:
+                    self.store.delete_many(drops)
+
+        run_parts(work, len(keys))
+
+    def _encode_native(self, program: Any, value: np.ndarray, cstart: np.ndarray, count: np.ndarray,
+                       vstart: np.ndarray, steps: np.ndarray, existing: list, complete: np.ndarray,
+                       write_empty: bool, keys: list[str]) -> list:
+        from ._ext.pipeline import encode_from, error_message
+
+        existing = [e if e is None or type(e) is bytes else bytes(e) for e in existing]
+        status = np.zeros(len(keys), dtype=np.int64)
+        result = encode_from(program, value, cstart, count, vstart, steps, existing,
+                             np.ascontiguousarray(complete), write_empty, status)
+        bad = np.flatnonzero(status)
+        if len(bad):
+            k = int(bad[0])
+            msg = error_message(int(status[k]))
+            if existing[k] is not None and not complete[k]:
+                raise self._decode_error(f"existing chunk can't be updated: {msg}", keys[k])
+            raise ChunkEncodeError(f"array {self.path or '/'!r}, chunk {keys[k]!r}: {msg}")
+        return result
+
+    def _encode_python(self, value: np.ndarray, cstart: np.ndarray, count: np.ndarray, vstart: np.ndarray,
+                       steps: np.ndarray, existing: list, complete: np.ndarray, write_empty: bool,
+                       keys: list[str]) -> list:
+        spec = self.chain.spec
+        fill = self.chain.fill_value
+        result: list = []
+        for k in range(len(keys)):
+            if existing[k] is not None and not complete[k]:
+                try:
+                    chunk = np.array(self.chain.decode(existing[k]), dtype=spec.dtype, order="C")
+                except ChunkDecodeError as e:
+                    raise self._decode_error(f"existing chunk can't be updated: {e}", keys[k]) from None
+            else:
+                chunk = np.full(spec.shape, 0 if fill is None else fill, dtype=spec.dtype)
+            vsl = tuple(slice(v, v + c) for v, c in zip(vstart[k], count[k]))
+            chunk[_chunk_slices(cstart[k], count[k], steps)] = value[vsl]
+            if not write_empty and _all_fill(chunk, self.chain.fill):
+                result.append(None)
+                continue
+            result.append(self.chain.encode(chunk))
+        return result
+
+
+def _chunk_slices(start: np.ndarray, count: np.ndarray, steps: np.ndarray) -> tuple[slice, ...]:
+    out = []
+    for s, c, st in zip(start.tolist(), count.tolist(), steps.tolist()):
+        stop = s + c * st
+        out.append(slice(s, stop if stop >= 0 else None, st))
+    return tuple(out)
+
+
+def _all_fill(chunk: np.ndarray, fill: bytes) -> bool:
+    """Bytewise comparison with the fill element (what the native kernel does)."""
+    raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, chunk.dtype.itemsize)
+    return bool((raw == np.frombuffer(fill, dtype=np.uint8)).all())
