@@ -498,7 +498,8 @@ cdef Py_ssize_t zf_blosc_decompress_ctx(blosc2_context* dctx, const uint8_t* src
         return ZF_BLOSC_E_NBYTES
     if nbytes == 0:
         return 0
-    if blocksize <= 0 or blocksize > nbytes or blocksize > ZF_BLOSC_MAX_BLOCKSIZE:
+    # the raw field: libblosc2 reports a blocksize above nbytes as nbytes; c-blosc 1.x rejects it
+    if blocksize <= 0 or zf_blosc_get32(src + 8) != blocksize or blocksize > nbytes or blocksize > ZF_BLOSC_MAX_BLOCKSIZE:
         return ZF_BLOSC_E_BLOCKSIZE
     if not extended:
         if flags & ZF_BLOSC_FLAG_MEMCPYED:

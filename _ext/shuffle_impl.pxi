@@ -43,6 +43,59 @@ cdef inline uint64_t zf_shuf_transpose8x8(uint64_t x) noexcept nogil:
     return x
 
 
+cdef inline void zf_shuf_transpose_bytes8(uint64_t* w) noexcept nogil:
+    """Transpose the 8x8 byte matrix w[r] (byte c of word r) in place: byte c of w[r] <-> byte r of w[c]."""
+    cdef uint64_t t
+    cdef int r, q
+    for r in range(0, 8, 2):
+        t = ((w[r] >> 8) ^ w[r + 1]) & 0x00FF00FF00FF00FFULL
+        w[r + 1] ^= t
+        w[r] ^= t << 8
+    for q in range(4):
+        r = q + (q & 2)  # rows 0, 1, 4, 5
+        t = ((w[r] >> 16) ^ w[r + 2]) & 0x0000FFFF0000FFFFULL
+        w[r + 2] ^= t
+        w[r] ^= t << 16
+    for r in range(4):
+        t = ((w[r] >> 32) ^ w[r + 4]) & 0x00000000FFFFFFFFULL
+        w[r + 4] ^= t
+        w[r] ^= t << 32
+
+
+cdef void zf_shuf_bytes_x8(const uint8_t* src, uint8_t* dst, size_t n, size_t ts) noexcept nogil:
+    """Byte shuffle of n elements for ts % 8 == 0: 8 elements x 8 bytes at a time through an 8x8 transpose."""
+    cdef uint64_t w[8]
+    cdef size_t i, g, c, j
+    cdef size_t n8 = n - n % 8
+    for i in range(0, n8, 8):
+        for g in range(ts // 8):
+            for c in range(8):
+                w[c] = zf_shuf_load_le64(src + (i + c) * ts + 8 * g)
+            zf_shuf_transpose_bytes8(w)
+            for c in range(8):
+                zf_shuf_store_le64(dst + (8 * g + c) * n + i, w[c])
+    for i in range(n8, n):
+        for j in range(ts):
+            dst[j * n + i] = src[i * ts + j]
+
+
+cdef void zf_shuf_unbytes_x8(const uint8_t* src, uint8_t* dst, size_t n, size_t ts) noexcept nogil:
+    """Inverse of zf_shuf_bytes_x8."""
+    cdef uint64_t w[8]
+    cdef size_t i, g, c, j
+    cdef size_t n8 = n - n % 8
+    for i in range(0, n8, 8):
+        for g in range(ts // 8):
+            for c in range(8):
+                w[c] = zf_shuf_load_le64(src + (8 * g + c) * n + i)
+            zf_shuf_transpose_bytes8(w)
+            for c in range(8):
+                zf_shuf_store_le64(dst + (i + c) * ts + 8 * g, w[c])
+    for i in range(n8, n):
+        for j in range(ts):
+            dst[i * ts + j] = src[j * n + i]
+
+
 cdef void zf_shuf_bytes(const uint8_t* src, uint8_t* dst, size_t nbytes, size_t ts) noexcept nogil:
     """Byte-shuffle nbytes bytes of src into dst (no overlap): dst[j*n + i] = src[i*ts + j]."""
     cdef size_t n, i, j, i0, i1
@@ -62,16 +115,8 @@ cdef void zf_shuf_bytes(const uint8_t* src, uint8_t* dst, size_t nbytes, size_t 
             dst[n + i] = src[4 * i + 1]
             dst[2 * n + i] = src[4 * i + 2]
             dst[3 * n + i] = src[4 * i + 3]
-    elif ts == 8:
-        for i in range(n):
-            dst[i] = src[8 * i]
-            dst[n + i] = src[8 * i + 1]
-            dst[2 * n + i] = src[8 * i + 2]
-            dst[3 * n + i] = src[8 * i + 3]
-            dst[4 * n + i] = src[8 * i + 4]
-            dst[5 * n + i] = src[8 * i + 5]
-            dst[6 * n + i] = src[8 * i + 6]
-            dst[7 * n + i] = src[8 * i + 7]
+    elif ts % 8 == 0:
+        zf_shuf_bytes_x8(src, dst, n, ts)
     else:
         # tiles of 64 elements keep the strided reads in L1 while each output row is written sequentially
         i0 = 0
@@ -107,15 +152,16 @@ cdef void zf_shuf_unbytes(const uint8_t* src, uint8_t* dst, size_t nbytes, size_
             dst[4 * i + 3] = src[3 * n + i]
     elif ts == 8:
         for i in range(n):
-            d = dst + 8 * i
-            d[0] = src[i]
-            d[1] = src[n + i]
-            d[2] = src[2 * n + i]
-            d[3] = src[3 * n + i]
-            d[4] = src[4 * n + i]
-            d[5] = src[5 * n + i]
-            d[6] = src[6 * n + i]
-            d[7] = src[7 * n + i]
+            dst[8 * i] = src[i]
+            dst[8 * i + 1] = src[n + i]
+            dst[8 * i + 2] = src[2 * n + i]
+            dst[8 * i + 3] = src[3 * n + i]
+            dst[8 * i + 4] = src[4 * n + i]
+            dst[8 * i + 5] = src[5 * n + i]
+            dst[8 * i + 6] = src[6 * n + i]
+            dst[8 * i + 7] = src[7 * n + i]
+    elif ts % 8 == 0:
+        zf_shuf_unbytes_x8(src, dst, n, ts)
     else:
         i0 = 0
         while i0 < n:
@@ -130,19 +176,30 @@ cdef void zf_shuf_unbytes(const uint8_t* src, uint8_t* dst, size_t nbytes, size_
 
 
 cdef void zf_shuf_bit_elems(const uint8_t* src, uint8_t* dst, size_t n, size_t ts, uint8_t* scratch) noexcept nogil:
-    """Bit-shuffle n elements (n % 8 == 0) of ts bytes; scratch holds n*ts bytes when ts > 1 (unused if ts == 1)."""
-    cdef size_t nb = n // 8, j, m, k
+    """Bit-shuffle n elements (n % 8 == 0) of ts bytes; scratch: n*ts bytes (unused when ts == 1).
+
+    Byte-shuffle into scratch, then per byte row: bit-transpose 8 bytes at a time; 8 such words are byte-transposed
+    together so that each of the row's 8 bit-planes gets one 8-byte store.
+    """
+    cdef size_t nb = n // 8, nb8 = nb - nb % 8, j, m, k
     cdef const uint8_t* rows = src
     cdef const uint8_t* row
     cdef uint8_t* out
     cdef uint64_t x
+    cdef uint64_t w[8]
     if ts > 1:
         zf_shuf_bytes(src, scratch, n * ts, ts)
         rows = scratch
     for j in range(ts):
         row = rows + j * n
         out = dst + j * 8 * nb
-        for m in range(nb):
+        for m in range(0, nb8, 8):
+            for k in range(8):
+                w[k] = zf_shuf_transpose8x8(zf_shuf_load_le64(row + 8 * (m + k)))
+            zf_shuf_transpose_bytes8(w)
+            for k in range(8):
+                zf_shuf_store_le64(out + k * nb + m, w[k])
+        for m in range(nb8, nb):
             x = zf_shuf_transpose8x8(zf_shuf_load_le64(row + 8 * m))
             for k in range(8):
                 out[k * nb + m] = <uint8_t>(x >> (8 * k))
@@ -150,15 +207,22 @@ cdef void zf_shuf_bit_elems(const uint8_t* src, uint8_t* dst, size_t n, size_t t
 
 cdef void zf_shuf_unbit_elems(const uint8_t* src, uint8_t* dst, size_t n, size_t ts, uint8_t* scratch) noexcept nogil:
     """Inverse of zf_shuf_bit_elems (same scratch rule)."""
-    cdef size_t nb = n // 8, j, m, k
+    cdef size_t nb = n // 8, nb8 = nb - nb % 8, j, m, k
     cdef uint8_t* rows = dst if ts <= 1 else scratch
     cdef uint8_t* row
     cdef const uint8_t* inp
     cdef uint64_t x
+    cdef uint64_t w[8]
     for j in range(ts):
         row = rows + j * n
         inp = src + j * 8 * nb
-        for m in range(nb):
+        for m in range(0, nb8, 8):
+            for k in range(8):
+                w[k] = zf_shuf_load_le64(inp + k * nb + m)
+            zf_shuf_transpose_bytes8(w)
+            for k in range(8):
+                zf_shuf_store_le64(row + 8 * (m + k), zf_shuf_transpose8x8(w[k]))
+        for m in range(nb8, nb):
             x = 0
             for k in range(8):
                 x |= <uint64_t>inp[k * nb + m] << (8 * k)

@@ -129,6 +129,11 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             if args.scaling:
                 counts = sorted({1, min(2, args.threads), args.threads})
                 wd["scaling"] = wr.scaling(counts, args.reps)
+                for n, sc in wd["scaling"].items():
+                    rows = sc.get("threads", {})
+                    log(f"  scaling {n}: " + (", ".join(
+                        f"{t}T {r['gbps']:.2f} GB/s" if r["status"] == "ok" else f"{t}T {r['status']}"
+                        for t, r in rows.items()) or sc.get("status", "?")))
             if args.memory:
                 wd["memory"] = {}
                 for n, path in wr.read_paths.items():

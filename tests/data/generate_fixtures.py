@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """Write the cross-implementation fixtures under ``tests/data/fixtures/``.
 
 Each fixture is a small Zarr array written by a peer implementation (zarr-python 3 with its
@@ -17,6 +16,7 @@ Determinism: values come from a generator seeded by a CRC of the fixture's name,
 told exactly which codecs to use, and nothing depends on the clock.  Running twice with the
 pinned versions below gives byte-identical trees (``--check`` proves it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -120,9 +120,9 @@ def make_values(key: str, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray
                 flat[3 + 2 * i] = v
     elif dtype.kind == "c":
         part = np.float32 if dtype.itemsize == 8 else np.float64
-        flat = (rng.standard_normal(size) * 100).astype(part) + 1j * (
-            rng.standard_normal(size) * 100
-        ).astype(part)
+        flat = (rng.standard_normal(size) * 100).astype(part) + 1j * (rng.standard_normal(size) * 100).astype(
+            part
+        )
         flat = flat.astype(dtype)
         specials = [complex(np.nan, 1.0), complex(1.0, np.inf), complex(-np.inf, np.nan), complex(-0.0, 0.0)]
         for i, v in enumerate(specials):
@@ -226,86 +226,259 @@ def zarr_python_specs(writer: str = "zarr-python") -> list[Spec]:
         order = "CF"[i % 2]
         sep = "./"[(i // 2) % 2]
         comp = v2_compressors[i % 3]
-        add(Spec(writer, 2, f"dtype_{dtype_slug(dt)}", dt, zarr_kwargs=dict(
-            compressors=comp, order=order, chunk_key_encoding={"name": "v2", "separator": sep})))
+        add(
+            Spec(
+                writer,
+                2,
+                f"dtype_{dtype_slug(dt)}",
+                dt,
+                zarr_kwargs={
+                    "compressors": comp,
+                    "order": order,
+                    "chunk_key_encoding": {"name": "v2", "separator": sep},
+                },
+            )
+        )
     for j, (cname, shuffle) in enumerate(itertools.product(CNAMES, [0, 1, 2])):
         dt = ["<f8", ">i4", "<u2"][j % 3]
-        add(Spec(writer, 2, f"blosc_{cname}_{SHUFFLE_V2[shuffle]}", dt,
-                 zarr_kwargs=dict(compressors=blosc_v2(cname, shuffle))))
-    add(Spec(writer, 2, "zstd", "<f8", zarr_kwargs=dict(compressors={"id": "zstd", "level": 3})))
-    add(Spec(writer, 2, "zstd_checksum", "<i8",
-             zarr_kwargs=dict(compressors={"id": "zstd", "level": 3, "checksum": True})))
-    add(Spec(writer, 2, "gzip", "<f4", zarr_kwargs=dict(compressors={"id": "gzip", "level": 5})))
-    add(Spec(writer, 2, "zlib", ">u2", zarr_kwargs=dict(compressors={"id": "zlib", "level": 1})))
-    add(Spec(writer, 2, "lz4", "<i4", zarr_kwargs=dict(compressors={"id": "lz4", "acceleration": 1})))
-    add(Spec(writer, 2, "none", "<c16", zarr_kwargs=dict(compressors=None)))
+        add(
+            Spec(
+                writer,
+                2,
+                f"blosc_{cname}_{SHUFFLE_V2[shuffle]}",
+                dt,
+                zarr_kwargs={"compressors": blosc_v2(cname, shuffle)},
+            )
+        )
+    add(Spec(writer, 2, "zstd", "<f8", zarr_kwargs={"compressors": {"id": "zstd", "level": 3}}))
+    add(
+        Spec(
+            writer,
+            2,
+            "zstd_checksum",
+            "<i8",
+            zarr_kwargs={"compressors": {"id": "zstd", "level": 3, "checksum": True}},
+        )
+    )
+    add(Spec(writer, 2, "gzip", "<f4", zarr_kwargs={"compressors": {"id": "gzip", "level": 5}}))
+    add(Spec(writer, 2, "zlib", ">u2", zarr_kwargs={"compressors": {"id": "zlib", "level": 1}}))
+    add(Spec(writer, 2, "lz4", "<i4", zarr_kwargs={"compressors": {"id": "lz4", "acceleration": 1}}))
+    add(Spec(writer, 2, "none", "<c16", zarr_kwargs={"compressors": None}))
     for fname, dt, fill in [
-        ("fill_nan", "<f8", float("nan")), ("fill_inf", ">f8", float("inf")),
-        ("fill_neginf", "<f4", float("-inf")), ("fill_nan_f2", ">f2", float("nan")),
-        ("fill_42", "<i2", 42), ("fill_u8_max", "<u8", 2**64 - 1), ("fill_i8_min", ">i8", -(2**63)),
-        ("fill_complex", "<c16", 1 + 2j), ("fill_complex_nan", ">c8", complex(float("nan"), -1.0)),
+        ("fill_nan", "<f8", float("nan")),
+        ("fill_inf", ">f8", float("inf")),
+        ("fill_neginf", "<f4", float("-inf")),
+        ("fill_nan_f2", ">f2", float("nan")),
+        ("fill_42", "<i2", 42),
+        ("fill_u8_max", "<u8", 2**64 - 1),
+        ("fill_i8_min", ">i8", -(2**63)),
+        ("fill_complex", "<c16", 1 + 2j),
+        ("fill_complex_nan", ">c8", complex(float("nan"), -1.0)),
         ("fill_true", "|b1", True),
     ]:
-        add(Spec(writer, 2, fname, dt, fill_value=fill, zarr_kwargs=dict(compressors=ZSTD_V2)))
-    add(Spec(writer, 2, "fill_null", "<i4", fill_value=None, missing=[], zarr_kwargs=dict(compressors=ZSTD_V2),
-             note="fill_value null: every chunk is written"))
-    add(Spec(writer, 2, "nd3_F_slash", ">f4", SHAPE3, CHUNKS3, fill_value=-1.5, zarr_kwargs=dict(
-        compressors=blosc_v2("zstd", 2), order="F", chunk_key_encoding={"name": "v2", "separator": "/"})))
-    add(Spec(writer, 2, "nd1", "<i8", SHAPE1, CHUNKS1, fill_value=42, zarr_kwargs=dict(compressors=ZSTD_V2)))
-    add(Spec(writer, 2, "nd0", "<f8", (), (), fill_value=3.5, zarr_kwargs=dict(compressors=ZSTD_V2)))
-    add(Spec(writer, 2, "never_written", "<f4", fill_value=float("nan"), missing=[(0, 0), (0, 1), (1, 0), (1, 1)],
-             zarr_kwargs=dict(compressors=ZSTD_V2), note="no chunk stored: all fill value"))
-    add(Spec(writer, 2, "attributes", "<u4", zarr_kwargs=dict(compressors=ZSTD_V2, attributes=ATTRS)))
+        add(Spec(writer, 2, fname, dt, fill_value=fill, zarr_kwargs={"compressors": ZSTD_V2}))
+    add(
+        Spec(
+            writer,
+            2,
+            "fill_null",
+            "<i4",
+            fill_value=None,
+            missing=[],
+            zarr_kwargs={"compressors": ZSTD_V2},
+            note="fill_value null: every chunk is written",
+        )
+    )
+    add(
+        Spec(
+            writer,
+            2,
+            "nd3_F_slash",
+            ">f4",
+            SHAPE3,
+            CHUNKS3,
+            fill_value=-1.5,
+            zarr_kwargs={
+                "compressors": blosc_v2("zstd", 2),
+                "order": "F",
+                "chunk_key_encoding": {"name": "v2", "separator": "/"},
+            },
+        )
+    )
+    add(Spec(writer, 2, "nd1", "<i8", SHAPE1, CHUNKS1, fill_value=42, zarr_kwargs={"compressors": ZSTD_V2}))
+    add(Spec(writer, 2, "nd0", "<f8", (), (), fill_value=3.5, zarr_kwargs={"compressors": ZSTD_V2}))
+    add(
+        Spec(
+            writer,
+            2,
+            "never_written",
+            "<f4",
+            fill_value=float("nan"),
+            missing=[(0, 0), (0, 1), (1, 0), (1, 1)],
+            zarr_kwargs={"compressors": ZSTD_V2},
+            note="no chunk stored: all fill value",
+        )
+    )
+    add(Spec(writer, 2, "attributes", "<u4", zarr_kwargs={"compressors": ZSTD_V2, "attributes": ATTRS}))
 
     # ---- v3 ------------------------------------------------------------------------------------
     v3_compressors = [None, [ZSTD_V3], [blosc_v3("lz4", "shuffle")]]
     for i, dt in enumerate(V3_DTYPES):
-        add(Spec(writer, 3, f"dtype_{dt}", dt, zarr_kwargs=dict(
-            compressors=v3_compressors[i % 3], chunk_key_encoding=CKE_V3[i % 4])))
+        add(
+            Spec(
+                writer,
+                3,
+                f"dtype_{dt}",
+                dt,
+                zarr_kwargs={"compressors": v3_compressors[i % 3], "chunk_key_encoding": CKE_V3[i % 4]},
+            )
+        )
     for i, dt in enumerate(MULTIBYTE_V3):
-        add(Spec(writer, 3, f"dtype_{dt}_be", dt, zarr_kwargs=dict(
-            serializer=BIG, compressors=v3_compressors[(i + 1) % 3], chunk_key_encoding=CKE_V3[(i + 1) % 4])))
+        add(
+            Spec(
+                writer,
+                3,
+                f"dtype_{dt}_be",
+                dt,
+                zarr_kwargs={
+                    "serializer": BIG,
+                    "compressors": v3_compressors[(i + 1) % 3],
+                    "chunk_key_encoding": CKE_V3[(i + 1) % 4],
+                },
+            )
+        )
     for j, (cname, shuffle) in enumerate(itertools.product(CNAMES, ["noshuffle", "shuffle", "bitshuffle"])):
         dt = ["float64", "int32", "uint16"][j % 3]
-        kw = dict(compressors=[blosc_v3(cname, shuffle)])
+        kw = {"compressors": [blosc_v3(cname, shuffle)]}
         if j % 5 == 4:
             kw["serializer"] = BIG
         add(Spec(writer, 3, f"blosc_{cname}_{shuffle}", dt, zarr_kwargs=kw))
-    add(Spec(writer, 3, "zstd", "float64",
-             zarr_kwargs=dict(compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": False}}])))
-    add(Spec(writer, 3, "zstd_checksum", "int64",
-             zarr_kwargs=dict(compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": True}}])))
-    add(Spec(writer, 3, "gzip", "float32",
-             zarr_kwargs=dict(compressors=[{"name": "gzip", "configuration": {"level": 5}}])))
-    add(Spec(writer, 3, "crc32c", "uint16", zarr_kwargs=dict(compressors=[{"name": "crc32c"}])))
-    add(Spec(writer, 3, "zstd_crc32c", "int32",
-             zarr_kwargs=dict(compressors=[ZSTD_V3, {"name": "crc32c"}])))
-    add(Spec(writer, 3, "none", "complex128", zarr_kwargs=dict(compressors=None)))
-    add(Spec(writer, 3, "transpose", "int16", zarr_kwargs=dict(
-        filters=[{"name": "transpose", "configuration": {"order": [1, 0]}}], compressors=None)))
-    add(Spec(writer, 3, "transpose_3d_be_blosc_crc32c", "float32", SHAPE3, CHUNKS3, zarr_kwargs=dict(
-        filters=[{"name": "transpose", "configuration": {"order": [2, 0, 1]}}], serializer=BIG,
-        compressors=[blosc_v3("zstd", "shuffle"), {"name": "crc32c"}])))
+    add(
+        Spec(
+            writer,
+            3,
+            "zstd",
+            "float64",
+            zarr_kwargs={"compressors": [{"name": "zstd", "configuration": {"level": 3, "checksum": False}}]},
+        )
+    )
+    add(
+        Spec(
+            writer,
+            3,
+            "zstd_checksum",
+            "int64",
+            zarr_kwargs={"compressors": [{"name": "zstd", "configuration": {"level": 3, "checksum": True}}]},
+        )
+    )
+    add(
+        Spec(
+            writer,
+            3,
+            "gzip",
+            "float32",
+            zarr_kwargs={"compressors": [{"name": "gzip", "configuration": {"level": 5}}]},
+        )
+    )
+    add(Spec(writer, 3, "crc32c", "uint16", zarr_kwargs={"compressors": [{"name": "crc32c"}]}))
+    add(Spec(writer, 3, "zstd_crc32c", "int32", zarr_kwargs={"compressors": [ZSTD_V3, {"name": "crc32c"}]}))
+    add(Spec(writer, 3, "none", "complex128", zarr_kwargs={"compressors": None}))
+    add(
+        Spec(
+            writer,
+            3,
+            "transpose",
+            "int16",
+            zarr_kwargs={
+                "filters": [{"name": "transpose", "configuration": {"order": [1, 0]}}],
+                "compressors": None,
+            },
+        )
+    )
+    add(
+        Spec(
+            writer,
+            3,
+            "transpose_3d_be_blosc_crc32c",
+            "float32",
+            SHAPE3,
+            CHUNKS3,
+            zarr_kwargs={
+                "filters": [{"name": "transpose", "configuration": {"order": [2, 0, 1]}}],
+                "serializer": BIG,
+                "compressors": [blosc_v3("zstd", "shuffle"), {"name": "crc32c"}],
+            },
+        )
+    )
     for cke in CKE_V3:
         sep = "slash" if cke["separator"] == "/" else "dot"
-        add(Spec(writer, 3, f"cke_{cke['name']}_{sep}", "uint8", SHAPE3, CHUNKS3,
-                 zarr_kwargs=dict(compressors=None, chunk_key_encoding=cke)))
+        add(
+            Spec(
+                writer,
+                3,
+                f"cke_{cke['name']}_{sep}",
+                "uint8",
+                SHAPE3,
+                CHUNKS3,
+                zarr_kwargs={"compressors": None, "chunk_key_encoding": cke},
+            )
+        )
     for fname, dt, fill in [
-        ("fill_nan", "float64", float("nan")), ("fill_inf", "float32", float("inf")),
-        ("fill_neginf", "float64", float("-inf")), ("fill_nan_f2", "float16", float("nan")),
-        ("fill_42", "int16", 42), ("fill_u8_max", "uint64", 2**64 - 1), ("fill_i8_min", "int64", -(2**63)),
-        ("fill_complex", "complex128", 1 + 2j), ("fill_complex_nan_inf", "complex64", complex(float("nan"), float("inf"))),
+        ("fill_nan", "float64", float("nan")),
+        ("fill_inf", "float32", float("inf")),
+        ("fill_neginf", "float64", float("-inf")),
+        ("fill_nan_f2", "float16", float("nan")),
+        ("fill_42", "int16", 42),
+        ("fill_u8_max", "uint64", 2**64 - 1),
+        ("fill_i8_min", "int64", -(2**63)),
+        ("fill_complex", "complex128", 1 + 2j),
+        ("fill_complex_nan_inf", "complex64", complex(float("nan"), float("inf"))),
         ("fill_true", "bool", True),
     ]:
-        add(Spec(writer, 3, fname, dt, fill_value=fill, zarr_kwargs=dict(compressors=[ZSTD_V3])))
-    add(Spec(writer, 3, "dimension_names_attributes", "float64", fill_value=float("nan"),
-             zarr_kwargs=dict(compressors=[ZSTD_V3], dimension_names=["y", "x"], attributes=ATTRS)))
-    add(Spec(writer, 3, "dimension_names_partial", "int32", SHAPE3, CHUNKS3,
-             zarr_kwargs=dict(compressors=[ZSTD_V3], dimension_names=["z", None, "x"], attributes={"k": [1, 2, 3]})))
-    add(Spec(writer, 3, "nd1", "int64", SHAPE1, CHUNKS1, fill_value=42, zarr_kwargs=dict(compressors=[ZSTD_V3])))
-    add(Spec(writer, 3, "nd0", "float64", (), (), fill_value=3.5, zarr_kwargs=dict(compressors=[ZSTD_V3])))
-    add(Spec(writer, 3, "never_written", "float32", fill_value=float("nan"), missing=[(0, 0), (0, 1), (1, 0), (1, 1)],
-             zarr_kwargs=dict(compressors=[ZSTD_V3]), note="no chunk stored: all fill value"))
+        add(Spec(writer, 3, fname, dt, fill_value=fill, zarr_kwargs={"compressors": [ZSTD_V3]}))
+    add(
+        Spec(
+            writer,
+            3,
+            "dimension_names_attributes",
+            "float64",
+            fill_value=float("nan"),
+            zarr_kwargs={"compressors": [ZSTD_V3], "dimension_names": ["y", "x"], "attributes": ATTRS},
+        )
+    )
+    add(
+        Spec(
+            writer,
+            3,
+            "dimension_names_partial",
+            "int32",
+            SHAPE3,
+            CHUNKS3,
+            zarr_kwargs={
+                "compressors": [ZSTD_V3],
+                "dimension_names": ["z", None, "x"],
+                "attributes": {"k": [1, 2, 3]},
+            },
+        )
+    )
+    add(
+        Spec(
+            writer, 3, "nd1", "int64", SHAPE1, CHUNKS1, fill_value=42, zarr_kwargs={"compressors": [ZSTD_V3]}
+        )
+    )
+    add(Spec(writer, 3, "nd0", "float64", (), (), fill_value=3.5, zarr_kwargs={"compressors": [ZSTD_V3]}))
+    add(
+        Spec(
+            writer,
+            3,
+            "never_written",
+            "float32",
+            fill_value=float("nan"),
+            missing=[(0, 0), (0, 1), (1, 0), (1, 1)],
+            zarr_kwargs={"compressors": [ZSTD_V3]},
+            note="no chunk stored: all fill value",
+        )
+    )
     return specs
 
 
@@ -313,36 +486,98 @@ def zarrs_specs() -> list[Spec]:
     """zarr-python with the zarrs codec pipeline (strict: zarrs encodes every chunk)."""
     w = "zarrs"
     return [
-        Spec(w, 3, "blosc_zstd_bitshuffle", "float64", fill_value=float("nan"),
-             zarr_kwargs=dict(compressors=[blosc_v3("zstd", "bitshuffle")])),
-        Spec(w, 3, "blosc_lz4_shuffle", "int32", zarr_kwargs=dict(compressors=[blosc_v3("lz4", "shuffle")])),
-        Spec(w, 3, "zstd_checksum", "uint64",
-             zarr_kwargs=dict(compressors=[{"name": "zstd", "configuration": {"level": 5, "checksum": True}}])),
-        Spec(w, 3, "gzip", "int16", fill_value=42,
-             zarr_kwargs=dict(compressors=[{"name": "gzip", "configuration": {"level": 6}}])),
-        Spec(w, 3, "crc32c", "float32", fill_value=float("-inf"), zarr_kwargs=dict(compressors=[{"name": "crc32c"}])),
-        Spec(w, 3, "transpose_be", "complex64", SHAPE3, CHUNKS3, fill_value=1 + 2j, zarr_kwargs=dict(
-            filters=[{"name": "transpose", "configuration": {"order": [1, 2, 0]}}], serializer=BIG, compressors=None)),
-        Spec(w, 3, "bool", "bool", zarr_kwargs=dict(compressors=[ZSTD_V3])),
-        Spec(w, 3, "float16_cke_dot", "float16", zarr_kwargs=dict(
-            compressors=None, chunk_key_encoding={"name": "default", "separator": "."})),
-        Spec(w, 3, "uint8_nd1", "uint8", SHAPE1, CHUNKS1, zarr_kwargs=dict(compressors=[ZSTD_V3])),
-        Spec(w, 2, "blosc_lz4", "<f8", zarr_kwargs=dict(compressors=blosc_v2("lz4", 1))),
-        Spec(w, 2, "zstd", "<i2", fill_value=42, zarr_kwargs=dict(compressors={"id": "zstd", "level": 2})),
-        Spec(w, 2, "zlib", "<u4", zarr_kwargs=dict(compressors={"id": "zlib", "level": 4})),
-        Spec(w, 2, "gzip_slash", "<c16", zarr_kwargs=dict(
-            compressors={"id": "gzip", "level": 4}, chunk_key_encoding={"name": "v2", "separator": "/"})),
+        Spec(
+            w,
+            3,
+            "blosc_zstd_bitshuffle",
+            "float64",
+            fill_value=float("nan"),
+            zarr_kwargs={"compressors": [blosc_v3("zstd", "bitshuffle")]},
+        ),
+        Spec(w, 3, "blosc_lz4_shuffle", "int32", zarr_kwargs={"compressors": [blosc_v3("lz4", "shuffle")]}),
+        Spec(
+            w,
+            3,
+            "zstd_checksum",
+            "uint64",
+            zarr_kwargs={"compressors": [{"name": "zstd", "configuration": {"level": 5, "checksum": True}}]},
+        ),
+        Spec(
+            w,
+            3,
+            "gzip",
+            "int16",
+            fill_value=42,
+            zarr_kwargs={"compressors": [{"name": "gzip", "configuration": {"level": 6}}]},
+        ),
+        Spec(
+            w,
+            3,
+            "crc32c",
+            "float32",
+            fill_value=float("-inf"),
+            zarr_kwargs={"compressors": [{"name": "crc32c"}]},
+        ),
+        Spec(
+            w,
+            3,
+            "transpose_be",
+            "complex64",
+            SHAPE3,
+            CHUNKS3,
+            fill_value=1 + 2j,
+            zarr_kwargs={
+                "filters": [{"name": "transpose", "configuration": {"order": [1, 2, 0]}}],
+                "serializer": BIG,
+                "compressors": None,
+            },
+        ),
+        Spec(w, 3, "bool", "bool", zarr_kwargs={"compressors": [ZSTD_V3]}),
+        Spec(
+            w,
+            3,
+            "float16_cke_dot",
+            "float16",
+            zarr_kwargs={"compressors": None, "chunk_key_encoding": {"name": "default", "separator": "."}},
+        ),
+        Spec(w, 3, "uint8_nd1", "uint8", SHAPE1, CHUNKS1, zarr_kwargs={"compressors": [ZSTD_V3]}),
+        Spec(w, 2, "blosc_lz4", "<f8", zarr_kwargs={"compressors": blosc_v2("lz4", 1)}),
+        Spec(w, 2, "zstd", "<i2", fill_value=42, zarr_kwargs={"compressors": {"id": "zstd", "level": 2}}),
+        Spec(w, 2, "zlib", "<u4", zarr_kwargs={"compressors": {"id": "zlib", "level": 4}}),
+        Spec(
+            w,
+            2,
+            "gzip_slash",
+            "<c16",
+            zarr_kwargs={
+                "compressors": {"id": "gzip", "level": 4},
+                "chunk_key_encoding": {"name": "v2", "separator": "/"},
+            },
+        ),
     ]
 
 
 def tensorstore_specs() -> list[Spec]:
     w = "tensorstore"
-    v2 = lambda name, dt, fill=0, shape=SHAPE2, chunks=CHUNKS2, missing=None, **meta: Spec(  # noqa: E731
-        w, 2, name, dt, shape, chunks, fill, ts_metadata=meta, missing=missing)
-    v3 = lambda name, dt, fill=0, shape=SHAPE2, chunks=CHUNKS2, missing=None, **meta: Spec(  # noqa: E731
-        w, 3, name, dt, shape, chunks, fill, ts_metadata=meta, missing=missing)
-    ts_blosc_v3 = lambda cname, shuffle, typesize: {"name": "blosc", "configuration": {  # noqa: E731
-        "cname": cname, "clevel": 5, "shuffle": shuffle, "typesize": typesize, "blocksize": 0}}
+
+    def v2(name, dt, fill=0, shape=SHAPE2, chunks=CHUNKS2, missing=None, **meta):
+        return Spec(w, 2, name, dt, shape, chunks, fill, ts_metadata=meta, missing=missing)
+
+    def v3(name, dt, fill=0, shape=SHAPE2, chunks=CHUNKS2, missing=None, **meta):
+        return Spec(w, 3, name, dt, shape, chunks, fill, ts_metadata=meta, missing=missing)
+
+    def ts_blosc_v3(cname, shuffle, typesize):
+        return {
+            "name": "blosc",
+            "configuration": {
+                "cname": cname,
+                "clevel": 5,
+                "shuffle": shuffle,
+                "typesize": typesize,
+                "blocksize": 0,
+            },
+        }
+
     return [
         # v2: tensorstore's default compressor is blosc lz4 with shuffle -1 (automatic)
         v2("default_f8", "<f8", float("nan")),
@@ -364,17 +599,43 @@ def tensorstore_specs() -> list[Spec]:
         v3("blosc_lz4_shuffle", "int32", codecs=[LITTLE, ts_blosc_v3("lz4", "shuffle", 4)]),
         v3("blosc_zstd_bitshuffle", "uint16", codecs=[LITTLE, ts_blosc_v3("zstd", "bitshuffle", 2)]),
         v3("zstd", "float32", float("nan"), codecs=[LITTLE, {"name": "zstd", "configuration": {"level": 3}}]),
-        v3("zstd_checksum", "int64", codecs=[LITTLE, {"name": "zstd", "configuration": {"level": 3, "checksum": True}}]),
+        v3(
+            "zstd_checksum",
+            "int64",
+            codecs=[LITTLE, {"name": "zstd", "configuration": {"level": 3, "checksum": True}}],
+        ),
         v3("gzip", "uint32", codecs=[LITTLE, {"name": "gzip", "configuration": {"level": 5}}]),
         v3("crc32c", "float16", float("-inf"), codecs=[LITTLE, {"name": "crc32c"}]),
-        v3("transpose_be_3d", "int16", 0, SHAPE3, CHUNKS3,
-           codecs=[{"name": "transpose", "configuration": {"order": [2, 1, 0]}}, BIG]),
+        v3(
+            "transpose_be_3d",
+            "int16",
+            0,
+            SHAPE3,
+            CHUNKS3,
+            codecs=[{"name": "transpose", "configuration": {"order": [2, 1, 0]}}, BIG],
+        ),
         v3("be_u8", "uint64", 2**64 - 1, codecs=[BIG]),
-        v3("cke_default_dot", "int8", -1, chunk_key_encoding={"name": "default", "configuration": {"separator": "."}}),
+        v3(
+            "cke_default_dot",
+            "int8",
+            -1,
+            chunk_key_encoding={"name": "default", "configuration": {"separator": "."}},
+        ),
         v3("cke_v2", "uint8", 200, chunk_key_encoding={"name": "v2"}),
-        v3("cke_v2_slash", "complex64", 0, chunk_key_encoding={"name": "v2", "configuration": {"separator": "/"}}),
-        v3("dimension_names_attributes", "float64", 0.5, dimension_names=["y", "x"], attributes=ATTRS,
-           codecs=[LITTLE, {"name": "zstd", "configuration": {"level": 1}}]),
+        v3(
+            "cke_v2_slash",
+            "complex64",
+            0,
+            chunk_key_encoding={"name": "v2", "configuration": {"separator": "/"}},
+        ),
+        v3(
+            "dimension_names_attributes",
+            "float64",
+            0.5,
+            dimension_names=["y", "x"],
+            attributes=ATTRS,
+            codecs=[LITTLE, {"name": "zstd", "configuration": {"level": 1}}],
+        ),
     ]
 
 
@@ -388,9 +649,22 @@ def no_content_size_specs() -> list[Spec]:
     """
     w = "zstandard-no-content-size"
     return [
-        Spec(w, 3, "zstd_streamed", "float64", fill_value=float("nan"),
-             zarr_kwargs=dict(compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": True}}])),
-        Spec(w, 2, "zstd_oneshot", "<i4", fill_value=42, zarr_kwargs=dict(compressors={"id": "zstd", "level": 3})),
+        Spec(
+            w,
+            3,
+            "zstd_streamed",
+            "float64",
+            fill_value=float("nan"),
+            zarr_kwargs={"compressors": [{"name": "zstd", "configuration": {"level": 3, "checksum": True}}]},
+        ),
+        Spec(
+            w,
+            2,
+            "zstd_oneshot",
+            "<i4",
+            fill_value=42,
+            zarr_kwargs={"compressors": {"id": "zstd", "level": 3}},
+        ),
     ]
 
 
@@ -408,11 +682,11 @@ def all_specs() -> list[Spec]:
 
 
 def grid_shape(shape, chunks):
-    return tuple(-(-s // c) for s, c in zip(shape, chunks))
+    return tuple(-(-s // c) for s, c in zip(shape, chunks, strict=False))
 
 
 def chunk_region(coords, shape, chunks):
-    return tuple(slice(i * c, min((i + 1) * c, s)) for i, c, s in zip(coords, chunks, shape))
+    return tuple(slice(i * c, min((i + 1) * c, s)) for i, c, s in zip(coords, chunks, shape, strict=False))
 
 
 def written_values(spec: Spec) -> tuple[np.ndarray, list[tuple[int, ...]]]:
@@ -424,7 +698,8 @@ def written_values(spec: Spec) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     for coords in np.ndindex(*grid_shape(spec.shape, spec.chunks)):
         if coords in missing:
             expected[chunk_region(coords, spec.shape, spec.chunks)] = full_of(
-                spec.fill_value, spec.value_dtype, ())
+                spec.fill_value, spec.value_dtype, ()
+            )
         else:
             to_write.append(coords)
     return expected, to_write
@@ -435,8 +710,14 @@ def write_zarr_python(spec: Spec, dest: Path, values: np.ndarray, to_write) -> N
 
     kwargs = dict(spec.zarr_kwargs)
     arr = zarr.create_array(
-        store=str(dest), shape=spec.shape, chunks=spec.chunks, dtype=spec.dtype, fill_value=spec.fill_value,
-        zarr_format=spec.zarr_format, **kwargs)
+        store=str(dest),
+        shape=spec.shape,
+        chunks=spec.chunks,
+        dtype=spec.dtype,
+        fill_value=spec.fill_value,
+        zarr_format=spec.zarr_format,
+        **kwargs,
+    )
     for coords in to_write:
         region = chunk_region(coords, spec.shape, spec.chunks)
         arr[region] = values[region]
@@ -478,8 +759,9 @@ def write_tensorstore(spec: Spec, dest: Path, values: np.ndarray, to_write) -> N
         fill = complex(spec.fill_value) if spec.value_dtype.kind == "c" else spec.fill_value
         meta["fill_value"] = fill_json(fill)
     meta.update(spec.ts_metadata)
-    store = ts.open({"driver": driver, "kvstore": {"driver": "file", "path": str(dest)}, "metadata": meta},
-                    create=True).result()
+    store = ts.open(
+        {"driver": driver, "kvstore": {"driver": "file", "path": str(dest)}, "metadata": meta}, create=True
+    ).result()
     native = store.dtype.numpy_dtype
     for coords in to_write:
         region = chunk_region(coords, spec.shape, spec.chunks)
@@ -494,15 +776,22 @@ def write_no_content_size(spec: Spec, dest: Path, values: np.ndarray, to_write) 
         cfg = spec.zarr_kwargs["compressors"][0]["configuration"]
         level, checksum = cfg["level"], cfg["checksum"]
     else:
-        level, checksum = spec.zarr_kwargs["compressors"]["level"], spec.zarr_kwargs["compressors"].get("checksum", False)
+        level, checksum = (
+            spec.zarr_kwargs["compressors"]["level"],
+            spec.zarr_kwargs["compressors"].get("checksum", False),
+        )
     for path in sorted(chunk_files(dest, spec.zarr_format)):
         raw = zstandard.ZstdDecompressor().decompress(path.read_bytes())
         cctx = zstandard.ZstdCompressor(level=level, write_content_size=False, write_checksum=checksum)
         if spec.zarr_format == 3:
             half = len(raw) // 2
             cobj = cctx.compressobj()
-            frame = (cobj.compress(raw[:half]) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
-                     + cobj.compress(raw[half:]) + cobj.flush())
+            frame = (
+                cobj.compress(raw[:half])
+                + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+                + cobj.compress(raw[half:])
+                + cobj.flush()
+            )
         else:
             frame = cctx.compress(raw)
         path.write_bytes(frame)
@@ -554,30 +843,49 @@ def describe(spec: Spec, dest: Path, rel: str, expected_name: str) -> dict:
         attrs_file = dest / ".zattrs"
         attributes = json.loads(attrs_file.read_text()) if attrs_file.exists() else {}
         separator = zarray.get("dimension_separator", ".")
-        entry = dict(
-            dtype=zarray["dtype"], shape=zarray["shape"], chunks=zarray["chunks"],
-            codecs={"compressor": zarray["compressor"], "filters": zarray["filters"]},
-            order=zarray["order"], separator=separator,
-            chunk_key_encoding={"name": "v2", "separator": separator},
-            fill_value=zarray["fill_value"], attributes=attributes, dimension_names=None)
+        entry = {
+            "dtype": zarray["dtype"],
+            "shape": zarray["shape"],
+            "chunks": zarray["chunks"],
+            "codecs": {"compressor": zarray["compressor"], "filters": zarray["filters"]},
+            "order": zarray["order"],
+            "separator": separator,
+            "chunk_key_encoding": {"name": "v2", "separator": separator},
+            "fill_value": zarray["fill_value"],
+            "attributes": attributes,
+            "dimension_names": None,
+        }
         encoding = "v2"
     else:
         meta = json.loads((dest / "zarr.json").read_text())
         cke = meta["chunk_key_encoding"]
         encoding = cke["name"]
         separator = cke.get("configuration", {}).get("separator", "/" if encoding == "default" else ".")
-        entry = dict(
-            dtype=meta["data_type"], shape=meta["shape"],
-            chunks=meta["chunk_grid"]["configuration"]["chunk_shape"], codecs=meta["codecs"],
-            order=None, separator=separator, chunk_key_encoding={"name": encoding, "separator": separator},
-            fill_value=meta["fill_value"], attributes=meta.get("attributes", {}),
-            dimension_names=meta.get("dimension_names"))
+        entry = {
+            "dtype": meta["data_type"],
+            "shape": meta["shape"],
+            "chunks": meta["chunk_grid"]["configuration"]["chunk_shape"],
+            "codecs": meta["codecs"],
+            "order": None,
+            "separator": separator,
+            "chunk_key_encoding": {"name": encoding, "separator": separator},
+            "fill_value": meta["fill_value"],
+            "attributes": meta.get("attributes", {}),
+            "dimension_names": meta.get("dimension_names"),
+        }
     missing = [chunk_key(c, spec.zarr_format, encoding, separator) for c in spec.missing_chunks()]
     return dict(
-        name=spec.key, path=rel, writer=spec.writer, zarr_format=spec.zarr_format, **entry,
+        name=spec.key,
+        path=rel,
+        writer=spec.writer,
+        zarr_format=spec.zarr_format,
+        **entry,
         numpy_dtype=None,  # filled in by the self-check: what zarr-python reports as arr.dtype
-        expected=expected_name, missing_chunks=sorted(missing),
-        n_stored_chunks=len(chunk_files(dest, spec.zarr_format)), note=spec.note)
+        expected=expected_name,
+        missing_chunks=sorted(missing),
+        n_stored_chunks=len(chunk_files(dest, spec.zarr_format)),
+        note=spec.note,
+    )
 
 
 def versions() -> dict[str, str]:
@@ -610,7 +918,7 @@ def generate(out: Path) -> dict:
         expected_name = f"expected/{spec.key}.npy"
         entries.append((spec, describe(spec, dest, spec.path, expected_name), values))
     manifest_entries = []
-    for spec, entry, values in entries:
+    for _spec, entry, values in entries:
         entry["numpy_dtype"] = zarr_python_dtype(out / entry["path"])
         np.save(out / entry["expected"], values.astype(np.dtype(entry["numpy_dtype"])), allow_pickle=False)
         manifest_entries.append(entry)
@@ -702,12 +1010,18 @@ def self_check(out: Path) -> list[str]:
             problems.append(f"{where}: stored chunk count")
         if e["writer"] == "zstandard-no-content-size":
             for p in stored:
-                if zstandard.get_frame_parameters(p.read_bytes()).content_size != zstandard.CONTENTSIZE_UNKNOWN:
+                if (
+                    zstandard.get_frame_parameters(p.read_bytes()).content_size
+                    != zstandard.CONTENTSIZE_UNKNOWN
+                ):
                     problems.append(f"{where}: {p.name} has a content size")
         if e["writer"] == "tensorstore" and outer_codec_name(e) == "zstd":
             # record (in the README) whether tensorstore writes the content size: it does in 0.1.86
             for p in stored:
-                if zstandard.get_frame_parameters(p.read_bytes()).content_size == zstandard.CONTENTSIZE_UNKNOWN:
+                if (
+                    zstandard.get_frame_parameters(p.read_bytes()).content_size
+                    == zstandard.CONTENTSIZE_UNKNOWN
+                ):
                     print(f"note: {where}/{p.name}: tensorstore wrote a zstd frame without content size")
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     if total > MAX_TREE_BYTES:
@@ -730,8 +1044,11 @@ def compare_trees(a: Path, b: Path) -> list[str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--check", action="store_true",
-                        help="regenerate into a temporary directory and compare with --out byte for byte")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temporary directory and compare with --out byte for byte",
+    )
     parser.add_argument("--verify", action="store_true", help="only run the zarr-python self-check on --out")
     parser.add_argument("--allow-version-mismatch", action="store_true")
     args = parser.parse_args(argv)
@@ -740,7 +1057,9 @@ def main(argv=None) -> int:
         have = versions()
         wrong = {k: (have.get(k), v) for k, v in PINNED.items() if have.get(k) != v}
         if wrong and not args.allow_version_mismatch:
-            print("installed versions differ from the pinned ones (installed, pinned):", wrong, file=sys.stderr)
+            print(
+                "installed versions differ from the pinned ones (installed, pinned):", wrong, file=sys.stderr
+            )
             print("install the pinned versions or pass --allow-version-mismatch", file=sys.stderr)
             return 2
 

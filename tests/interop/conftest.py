@@ -7,6 +7,7 @@ readers and the known-limitation tables), so a failure with zarrfast is zarrfast
 Peers are optional: every helper that needs one calls ``pytest.importorskip`` so a module still
 runs (and reports the skip reason) where a peer is not installed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -124,14 +125,16 @@ def assert_same_values(actual: Any, expected: Any, *, context: str = "") -> None
     where = f" ({context})" if context else ""
     assert actual.shape == expected.shape, f"shape {actual.shape} != {expected.shape}{where}"
     assert (actual.dtype.kind, actual.dtype.itemsize) == (expected.dtype.kind, expected.dtype.itemsize), (
-        f"dtype {actual.dtype.str} is not {expected.dtype.str} up to byte order{where}")
+        f"dtype {actual.dtype.str} is not {expected.dtype.str} up to byte order{where}"
+    )
     equal = _equal_nan_signed(actual, expected)
     if not np.all(equal):
         bad = np.argwhere(~np.asarray(equal))
         first = tuple(int(i) for i in bad[0]) if bad.size else ()
         raise AssertionError(
             f"{int((~equal).sum())} of {equal.size} values differ{where}; first at {first}: "
-            f"got {actual[first]!r}, expected {expected[first]!r}")
+            f"got {actual[first]!r}, expected {expected[first]!r}"
+        )
 
 
 def assert_same_fill_value(actual: Any, expected: Any, dtype: Any, *, context: str = "") -> None:
@@ -142,8 +145,9 @@ def assert_same_fill_value(actual: Any, expected: Any, dtype: Any, *, context: s
         return
     assert actual is not None, f"fill_value None != {expected!r}{where}"
     native = np.dtype(dtype).newbyteorder("=")
-    assert_same_values(np.asarray(actual).astype(native), np.asarray(expected, dtype=native),
-                       context=f"fill_value{where}")
+    assert_same_values(
+        np.asarray(actual).astype(native), np.asarray(expected, dtype=native), context=f"fill_value{where}"
+    )
 
 
 def random_values(rng: np.random.Generator, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -162,7 +166,9 @@ def random_values(rng: np.random.Generator, dtype: Any, shape: tuple[int, ...]) 
         flat[pick] = rng.choice(specials, size=int(pick.sum()))
     elif dtype.kind == "c":
         part = np.float32 if dtype.itemsize == 8 else np.float64
-        flat = (rng.standard_normal(size).astype(part) * 100 + 1j * rng.standard_normal(size).astype(part) * 100)
+        flat = (
+            rng.standard_normal(size).astype(part) * 100 + 1j * rng.standard_normal(size).astype(part) * 100
+        )
         flat = flat.astype(dtype)
         pick = rng.random(size) < 0.1
         flat[pick] = complex(np.nan, 1.0)
@@ -176,7 +182,10 @@ def random_values(rng: np.random.Generator, dtype: Any, shape: tuple[int, ...]) 
 
 
 def read_stored_metadata(path: Path) -> dict:
-    """The raw JSON of the array at ``path``: v2 ``.zarray`` (+ ``attributes`` from ``.zattrs``) or v3 ``zarr.json``."""
+    """The raw JSON of the array at ``path``.
+
+    v2: ``.zarray`` plus ``attributes`` taken from ``.zattrs``; v3: ``zarr.json``.
+    """
     path = Path(path)
     if (path / "zarr.json").exists():
         return json.loads((path / "zarr.json").read_text())
@@ -219,14 +228,17 @@ def tensorstore_limitation(meta: dict) -> str | None:
 def read_with_tensorstore(path: Path, zarr_format: int) -> np.ndarray:
     ts = pytest.importorskip("tensorstore", reason="tensorstore is not installed")
     driver = "zarr" if zarr_format == 2 else "zarr3"
-    store = ts.open({"driver": driver, "kvstore": {"driver": "file", "path": str(path)}},
-                    open=True, read=True).result()
+    store = ts.open(
+        {"driver": driver, "kvstore": {"driver": "file", "path": str(path)}}, open=True, read=True
+    ).result()
     return store.read().result()
 
 
 def _big_endian_v3(meta: dict) -> bool:
-    return any(c.get("name") == "bytes" and (c.get("configuration") or {}).get("endian") == "big"
-               for c in meta.get("codecs", []))
+    return any(
+        c.get("name") == "bytes" and (c.get("configuration") or {}).get("endian") == "big"
+        for c in meta.get("codecs", [])
+    )
 
 
 def zarrs_limitation(meta: dict) -> str | None:
@@ -250,8 +262,9 @@ def zarrs_limitation(meta: dict) -> str | None:
 def zarrs_known_bug(meta: dict) -> str | None:
     """Arrays zarrs-python (0.2.3) opens but decodes wrongly (checked against zarr-python and tensorstore)."""
     if meta["zarr_format"] == 3 and meta["data_type"].startswith("complex") and _big_endian_v3(meta):
-        return ("zarrs 0.2.3 swaps real and imaginary parts of big-endian complex values in partial "
-                "(edge) chunks")
+        return (
+            "zarrs 0.2.3 swaps real and imaginary parts of big-endian complex values in partial (edge) chunks"
+        )
     return None
 
 

@@ -6,6 +6,7 @@ and strided writes of random values, and a basic selection.  The writer writes i
 directory; zarrfast must read the whole array and the selection equal to the numpy model, and
 report the dtype and fill value zarr-python would.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .conftest import (
     V3_TO_NUMPY,
@@ -30,20 +33,21 @@ from .conftest import (
     reported_dtype,
 )
 
-hypothesis = pytest.importorskip("hypothesis", reason="hypothesis is not installed")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
 pytestmark = pytest.mark.interop
 
 # a moderate number per writer and format (6 tests, well under a minute); raise it locally with
 # ZARRFAST_INTEROP_EXAMPLES=500 to hunt for rarer disagreements
 EXAMPLES_PER_WRITER = int(os.environ.get("ZARRFAST_INTEROP_EXAMPLES", "40"))
-SETTINGS = settings(max_examples=EXAMPLES_PER_WRITER, deadline=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=EXAMPLES_PER_WRITER,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 V2_DTYPES = ["|b1", "|i1", "|u1"] + [
-    o + c for c in ["i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"] for o in "<>"]
+    o + c for c in ["i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"] for o in "<>"
+]
 V2_NATIVE_DTYPES = [d for d in V2_DTYPES if d[0] != ">"]
 V3_DTYPES = list(V3_TO_NUMPY)
 CNAMES = ["lz4", "lz4hc", "zstd", "zlib", "blosclz"]
@@ -125,24 +129,36 @@ def v2_compressors(writer: str):
     options = [
         st.none(),
         st.builds(lambda lvl: {"id": "zstd", "level": lvl}, st.integers(1, 5)),
-        st.builds(lambda c, lvl, s: {"id": "blosc", "cname": c, "clevel": lvl, "shuffle": s, "blocksize": 0},
-                  st.sampled_from(CNAMES), st.integers(1, 9), st.sampled_from(blosc_shuffles)),
+        st.builds(
+            lambda c, lvl, s: {"id": "blosc", "cname": c, "clevel": lvl, "shuffle": s, "blocksize": 0},
+            st.sampled_from(CNAMES),
+            st.integers(1, 9),
+            st.sampled_from(blosc_shuffles),
+        ),
         st.builds(lambda lvl: {"id": "gzip", "level": lvl}, st.integers(1, 9)),
         st.builds(lambda lvl: {"id": "zlib", "level": lvl}, st.integers(1, 9)),
     ]
     if writer == "zarr-python":
         # tensorstore and zarrs have no numcodecs lz4 and reject a zstd "checksum" member
         options.append(st.just({"id": "lz4", "acceleration": 1}))
-        options.append(st.builds(lambda lvl: {"id": "zstd", "level": lvl, "checksum": True}, st.integers(1, 5)))
+        options.append(
+            st.builds(lambda lvl: {"id": "zstd", "level": lvl, "checksum": True}, st.integers(1, 5))
+        )
     return st.one_of(*options)
 
 
 def v3_compressors():
-    zstd = st.builds(lambda lvl, ck: {"name": "zstd", "configuration": {"level": lvl, "checksum": ck}},
-                     st.integers(1, 5), st.booleans())
-    blosc = st.builds(lambda c, lvl, s: {"name": "blosc", "configuration": {"cname": c, "clevel": lvl, "shuffle": s}},
-                      st.sampled_from(CNAMES), st.integers(1, 9),
-                      st.sampled_from(["noshuffle", "shuffle", "bitshuffle"]))
+    zstd = st.builds(
+        lambda lvl, ck: {"name": "zstd", "configuration": {"level": lvl, "checksum": ck}},
+        st.integers(1, 5),
+        st.booleans(),
+    )
+    blosc = st.builds(
+        lambda c, lvl, s: {"name": "blosc", "configuration": {"cname": c, "clevel": lvl, "shuffle": s}},
+        st.sampled_from(CNAMES),
+        st.integers(1, 9),
+        st.sampled_from(["noshuffle", "shuffle", "bitshuffle"]),
+    )
     gzip = st.builds(lambda lvl: {"name": "gzip", "configuration": {"level": lvl}}, st.integers(1, 9))
     crc = {"name": "crc32c"}
     return st.one_of(
@@ -172,7 +188,11 @@ def plans(draw, writer: str, zarr_format: int):
         compressors = draw(v2_compressors(writer))
         # zarrs-python fails on order F; tensorstore 0.1.86 refuses order F for rank < 2 (it stores "C"
         # and then rejects its own metadata)
-        order = "C" if writer == "zarrs" or (writer == "tensorstore" and ndim < 2) else draw(st.sampled_from("CF"))
+        order = (
+            "C"
+            if writer == "zarrs" or (writer == "tensorstore" and ndim < 2)
+            else draw(st.sampled_from("CF"))
+        )
         separator = draw(st.sampled_from("./"))
     else:
         compressors = draw(v3_compressors())
@@ -189,8 +209,23 @@ def plans(draw, writer: str, zarr_format: int):
         writes = [tuple(slice(0, s, 1) for s in shape)] + writes
     selection = draw(read_selections(shape))
     seed = draw(st.integers(0, 2**32 - 1))
-    return Plan(writer, zarr_format, shape, chunks, dtype, fill, compressors, endian, transpose, order,
-                separator, key_encoding, writes, selection, seed)
+    return Plan(
+        writer,
+        zarr_format,
+        shape,
+        chunks,
+        dtype,
+        fill,
+        compressors,
+        endian,
+        transpose,
+        order,
+        separator,
+        key_encoding,
+        writes,
+        selection,
+        seed,
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -210,8 +245,14 @@ def write_values(plan: Plan):
 
 
 def zarr_python_create_kwargs(plan: Plan) -> dict:
-    kwargs = dict(shape=plan.shape, chunks=plan.chunks, dtype=plan.dtype, fill_value=plan.fill_value,
-                  zarr_format=plan.zarr_format, compressors=plan.compressors)
+    kwargs = {
+        "shape": plan.shape,
+        "chunks": plan.chunks,
+        "dtype": plan.dtype,
+        "fill_value": plan.fill_value,
+        "zarr_format": plan.zarr_format,
+        "compressors": plan.compressors,
+    }
     if plan.zarr_format == 2:
         kwargs["order"] = plan.order
         kwargs["chunk_key_encoding"] = {"name": "v2", "separator": plan.separator}
@@ -251,28 +292,44 @@ def write_with_tensorstore(plan: Plan, path: Path, steps) -> None:
     meta: dict[str, Any] = {"shape": list(plan.shape)}
     if plan.zarr_format == 2:
         driver = "zarr"
-        meta.update(chunks=list(plan.chunks), dtype=plan.dtype, compressor=plan.compressors, order=plan.order,
-                    dimension_separator=plan.separator)
+        meta.update(
+            chunks=list(plan.chunks),
+            dtype=plan.dtype,
+            compressor=plan.compressors,
+            order=plan.order,
+            dimension_separator=plan.separator,
+        )
     else:
         driver = "zarr3"
         codecs = []
         if plan.transpose is not None:
             codecs.append({"name": "transpose", "configuration": {"order": list(plan.transpose)}})
-        codecs.append({"name": "bytes", "configuration": {"endian": plan.serializer_endian}}
-                      if plan.native_dtype.itemsize > 1 else {"name": "bytes"})
+        codecs.append(
+            {"name": "bytes", "configuration": {"endian": plan.serializer_endian}}
+            if plan.native_dtype.itemsize > 1
+            else {"name": "bytes"}
+        )
         codecs += plan.compressors
-        meta.update(chunk_grid={"name": "regular", "configuration": {"chunk_shape": list(plan.chunks)}},
-                    data_type=plan.dtype, codecs=codecs,
-                    chunk_key_encoding={"name": plan.key_encoding, "configuration": {"separator": plan.separator}})
+        meta.update(
+            chunk_grid={"name": "regular", "configuration": {"chunk_shape": list(plan.chunks)}},
+            data_type=plan.dtype,
+            codecs=codecs,
+            chunk_key_encoding={"name": plan.key_encoding, "configuration": {"separator": plan.separator}},
+        )
     if plan.fill_value is not None:
         meta["fill_value"] = _fill_json(plan.fill_value, plan.native_dtype.kind)
-    store = ts.open({"driver": driver, "kvstore": {"driver": "file", "path": str(path)}, "metadata": meta},
-                    create=True).result()
+    store = ts.open(
+        {"driver": driver, "kvstore": {"driver": "file", "path": str(path)}, "metadata": meta}, create=True
+    ).result()
     for region, values in steps:
         store[region] = values
 
 
-WRITERS = {"zarr-python": write_with_zarr_python, "zarrs": write_with_zarrs, "tensorstore": write_with_tensorstore}
+WRITERS = {
+    "zarr-python": write_with_zarr_python,
+    "zarrs": write_with_zarrs,
+    "tensorstore": write_with_tensorstore,
+}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -294,8 +351,11 @@ def check_zarrfast_reads(zf, plan: Plan) -> None:
         assert np.dtype(arr.dtype) == reported_dtype(meta)
         assert_same_fill_value(arr.fill_value, plan.fill_value, plan.native_dtype)
         assert_same_values(arr[...], model, context=f"{plan.writer} v{plan.zarr_format}: a[...]")
-        assert_same_values(arr[plan.selection], model[plan.selection],
-                           context=f"{plan.writer} v{plan.zarr_format}: a[{plan.selection!r}]")
+        assert_same_values(
+            arr[plan.selection],
+            model[plan.selection],
+            context=f"{plan.writer} v{plan.zarr_format}: a[{plan.selection!r}]",
+        )
 
 
 @pytest.mark.parametrize("zarr_format", [2, 3])

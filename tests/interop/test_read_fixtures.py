@@ -3,6 +3,7 @@
 Needs only zarrfast and numpy: the expected values are the ``.npy`` files next to the arrays and
 the expected metadata is ``manifest.json`` (see ``tests/data/README.md``).
 """
+
 from __future__ import annotations
 
 import json
@@ -92,7 +93,8 @@ def test_read_whole_array(zf, entry):
     assert_same_values(got, expected, context=entry["name"])
     # exact dtype, byte order included: what zarr-python reports for the same array
     assert np.dtype(arr.dtype) == np.dtype(entry["numpy_dtype"]), (
-        f"arr.dtype {np.dtype(arr.dtype).str} != {entry['numpy_dtype']}")
+        f"arr.dtype {np.dtype(arr.dtype).str} != {entry['numpy_dtype']}"
+    )
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
@@ -102,8 +104,9 @@ def test_metadata(zf, entry):
     assert tuple(arr.chunks) == tuple(entry["chunks"])
     assert arr.ndim == len(entry["shape"])
     assert dict(arr.attrs) == entry["attributes"]
-    assert_same_fill_value(arr.fill_value, decode_fill_value(entry["fill_value"]), entry["numpy_dtype"],
-                           context=entry["name"])
+    assert_same_fill_value(
+        arr.fill_value, decode_fill_value(entry["fill_value"]), entry["numpy_dtype"], context=entry["name"]
+    )
 
 
 @pytest.mark.parametrize("entry", [p for p in ENTRIES if p.values[0]["dimension_names"] is not None])
@@ -134,16 +137,34 @@ def test_fixture_writers_cover_the_plan():
     """The committed set still covers what the interop plan promises (guards against a shrunk regenerate)."""
     entries = load_manifest()["fixtures"]
     seen = {(e["writer"], e["zarr_format"]) for e in entries}
-    for want in [("zarr-python", 2), ("zarr-python", 3), ("tensorstore", 2), ("tensorstore", 3),
-                 ("zarrs", 3), ("zstandard-no-content-size", 3)]:
+    for want in [
+        ("zarr-python", 2),
+        ("zarr-python", 3),
+        ("tensorstore", 2),
+        ("tensorstore", 3),
+        ("zarrs", 3),
+        ("zstandard-no-content-size", 3),
+    ]:
         assert want in seen, want
     v2_dtypes = {e["dtype"] for e in entries if e["zarr_format"] == 2}
     assert {">i4", "<f8", ">c16", "|b1", ">f2", "<u8"} <= v2_dtypes
     v3_dtypes = {e["dtype"] for e in entries if e["zarr_format"] == 3}
     assert {"bool", "int8", "uint64", "float16", "complex64", "complex128"} <= v3_dtypes
     codecs = json.dumps([e["codecs"] for e in entries])
-    for name in ["blosc", "zstd", "gzip", "zlib", "lz4", "crc32c", "transpose", '"big"', "blosclz", "lz4hc",
-                 "bitshuffle", '"checksum": true']:
+    for name in [
+        "blosc",
+        "zstd",
+        "gzip",
+        "zlib",
+        "lz4",
+        "crc32c",
+        "transpose",
+        '"big"',
+        "blosclz",
+        "lz4hc",
+        "bitshuffle",
+        '"checksum": true',
+    ]:
         assert name in codecs, name
     assert {"F", "C"} <= {e["order"] for e in entries}
     assert {"default", "v2"} <= {e["chunk_key_encoding"]["name"] for e in entries if e["zarr_format"] == 3}

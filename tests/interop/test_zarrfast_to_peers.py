@@ -6,6 +6,7 @@ numpy model of the same writes.  ``test_metadata_validates`` checks the stored J
 zarr-python and directly.  A peer that is not installed skips its tests with the reason; a
 peer's known limitation skips (or, for a known peer bug, xfails) with the reason.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -65,10 +66,21 @@ class Case:
         return np.dtype(V3_TO_NUMPY[self.dtype])
 
     def create_kwargs(self) -> dict:
-        kwargs = dict(shape=self.shape, chunks=self.chunks, dtype=self.dtype, fill_value=self.fill_value,
-                      zarr_format=self.zarr_format, compressors=self.compressors)
-        optional = dict(order=self.order, filters=self.filters, chunk_key_encoding=self.chunk_key_encoding,
-                        dimension_names=self.dimension_names, attributes=self.attributes)
+        kwargs = {
+            "shape": self.shape,
+            "chunks": self.chunks,
+            "dtype": self.dtype,
+            "fill_value": self.fill_value,
+            "zarr_format": self.zarr_format,
+            "compressors": self.compressors,
+        }
+        optional = {
+            "order": self.order,
+            "filters": self.filters,
+            "chunk_key_encoding": self.chunk_key_encoding,
+            "dimension_names": self.dimension_names,
+            "attributes": self.attributes,
+        }
         kwargs.update({k: v for k, v in optional.items() if v is not None})
         if self.serializer is not AUTO:
             kwargs["serializer"] = self.serializer
@@ -79,7 +91,8 @@ class Case:
 # the cases
 
 V2_DTYPES = ["|b1", "|i1", "|u1"] + [
-    o + c for c in ["i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"] for o in "<>"]
+    o + c for c in ["i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8", "c16"] for o in "<>"
+]
 V3_DTYPES = list(V3_TO_NUMPY)
 CNAMES = ["lz4", "lz4hc", "zstd", "zlib", "blosclz"]
 BIG = {"name": "bytes", "configuration": {"endian": "big"}}
@@ -109,17 +122,32 @@ def typical_fill(dtype: np.dtype, i: int) -> Any:
 
 def v2_cases() -> list[Case]:
     cases = []
-    compressors = [None, ZSTD_V2, blosc_v2("lz4", 1), {"id": "zlib", "level": 1}, {"id": "gzip", "level": 1},
-                   [{"id": "zstd", "level": 3}]]  # the last one in list form
+    compressors = [
+        None,
+        ZSTD_V2,
+        blosc_v2("lz4", 1),
+        {"id": "zlib", "level": 1},
+        {"id": "gzip", "level": 1},
+        [{"id": "zstd", "level": 3}],
+    ]  # the last one in list form
     for i, dt in enumerate(V2_DTYPES):
         order, sep = "CF"[i % 2], "./"[(i // 2) % 2]
-        cases.append(Case(f"v2-dtype-{dt}-{order}-sep{sep}", 2, dt, order=order,
-                          compressors=compressors[i % len(compressors)],
-                          fill_value=typical_fill(np.dtype(dt), i),
-                          chunk_key_encoding={"name": "v2", "separator": sep}))
+        cases.append(
+            Case(
+                f"v2-dtype-{dt}-{order}-sep{sep}",
+                2,
+                dt,
+                order=order,
+                compressors=compressors[i % len(compressors)],
+                fill_value=typical_fill(np.dtype(dt), i),
+                chunk_key_encoding={"name": "v2", "separator": sep},
+            )
+        )
     for j, (cname, shuffle) in enumerate(itertools.product(CNAMES, [0, 1, 2])):
         dt = ["<f8", ">i4", "<u2"][j % 3]
-        cases.append(Case(f"v2-blosc-{cname}-shuffle{shuffle}-{dt}", 2, dt, compressors=blosc_v2(cname, shuffle)))
+        cases.append(
+            Case(f"v2-blosc-{cname}-shuffle{shuffle}-{dt}", 2, dt, compressors=blosc_v2(cname, shuffle))
+        )
     cases += [
         Case("v2-zstd", 2, "<f8", compressors={"id": "zstd", "level": 3}),
         Case("v2-zstd-checksum", 2, "<i8", compressors={"id": "zstd", "level": 3, "checksum": True}),
@@ -129,68 +157,160 @@ def v2_cases() -> list[Case]:
         Case("v2-none", 2, "<c16", compressors=None),
     ]
     for name, dt, fill in [
-        ("nan", "<f8", math.nan), ("inf", ">f8", math.inf), ("neginf", "<f4", -math.inf),
-        ("nan-f2", ">f2", math.nan), ("42", "<i2", 42), ("u8max", "<u8", 2**64 - 1), ("i8min", ">i8", -(2**63)),
-        ("complex", "<c16", 1 + 2j), ("complex-nan", ">c8", complex(math.nan, -1.0)), ("true", "|b1", True),
+        ("nan", "<f8", math.nan),
+        ("inf", ">f8", math.inf),
+        ("neginf", "<f4", -math.inf),
+        ("nan-f2", ">f2", math.nan),
+        ("42", "<i2", 42),
+        ("u8max", "<u8", 2**64 - 1),
+        ("i8min", ">i8", -(2**63)),
+        ("complex", "<c16", 1 + 2j),
+        ("complex-nan", ">c8", complex(math.nan, -1.0)),
+        ("true", "|b1", True),
         ("null", "<i4", None),
     ]:
         cases.append(Case(f"v2-fill-{name}", 2, dt, fill_value=fill, compressors=ZSTD_V2))
     cases += [
-        Case("v2-3d-F-slash", 2, ">f4", (5, 6, 4), (3, 4, 3), fill_value=-1.5, order="F",
-             compressors=blosc_v2("zstd", 2), chunk_key_encoding={"name": "v2", "separator": "/"}),
+        Case(
+            "v2-3d-F-slash",
+            2,
+            ">f4",
+            (5, 6, 4),
+            (3, 4, 3),
+            fill_value=-1.5,
+            order="F",
+            compressors=blosc_v2("zstd", 2),
+            chunk_key_encoding={"name": "v2", "separator": "/"},
+        ),
         Case("v2-1d", 2, "<i8", (13,), (5,), fill_value=42, compressors=ZSTD_V2),
         Case("v2-0d", 2, "<f8", (), (), fill_value=3.5, compressors=ZSTD_V2),
         Case("v2-chunks-exceed-shape", 2, "<u4", (5, 3), (8, 8), compressors=ZSTD_V2),
-        Case("v2-attributes", 2, "<u4", compressors=ZSTD_V2,
-             attributes={"title": "zarrfast", "nested": {"a": [1, 2.5, None]}, "unicode": "\u03bcm"}),
+        Case(
+            "v2-attributes",
+            2,
+            "<u4",
+            compressors=ZSTD_V2,
+            attributes={"title": "zarrfast", "nested": {"a": [1, 2.5, None]}, "unicode": "\u03bcm"},
+        ),
     ]
     return cases
 
 
 def v3_cases() -> list[Case]:
     cases = []
-    compressors = [None, [ZSTD_V3], [blosc_v3("lz4", "shuffle")], [{"name": "gzip", "configuration": {"level": 1}}],
-                   [CRC]]
-    ckes = [{"name": "default", "separator": "/"}, {"name": "default", "separator": "."},
-            {"name": "v2", "separator": "."}, {"name": "v2", "separator": "/"}]
+    compressors = [
+        None,
+        [ZSTD_V3],
+        [blosc_v3("lz4", "shuffle")],
+        [{"name": "gzip", "configuration": {"level": 1}}],
+        [CRC],
+    ]
+    ckes = [
+        {"name": "default", "separator": "/"},
+        {"name": "default", "separator": "."},
+        {"name": "v2", "separator": "."},
+        {"name": "v2", "separator": "/"},
+    ]
     for i, dt in enumerate(V3_DTYPES):
-        cases.append(Case(f"v3-dtype-{dt}", 3, dt, compressors=compressors[i % len(compressors)],
-                          fill_value=typical_fill(np.dtype(V3_TO_NUMPY[dt]), i), chunk_key_encoding=ckes[i % 4]))
+        cases.append(
+            Case(
+                f"v3-dtype-{dt}",
+                3,
+                dt,
+                compressors=compressors[i % len(compressors)],
+                fill_value=typical_fill(np.dtype(V3_TO_NUMPY[dt]), i),
+                chunk_key_encoding=ckes[i % 4],
+            )
+        )
     for i, dt in enumerate(d for d in V3_DTYPES if np.dtype(V3_TO_NUMPY[d]).itemsize > 1):
-        cases.append(Case(f"v3-dtype-{dt}-big", 3, dt, serializer=BIG,
-                          compressors=compressors[(i + 1) % len(compressors)],
-                          fill_value=typical_fill(np.dtype(V3_TO_NUMPY[dt]), i + 1), chunk_key_encoding=ckes[(i + 1) % 4]))
+        cases.append(
+            Case(
+                f"v3-dtype-{dt}-big",
+                3,
+                dt,
+                serializer=BIG,
+                compressors=compressors[(i + 1) % len(compressors)],
+                fill_value=typical_fill(np.dtype(V3_TO_NUMPY[dt]), i + 1),
+                chunk_key_encoding=ckes[(i + 1) % 4],
+            )
+        )
     for j, (cname, shuffle) in enumerate(itertools.product(CNAMES, ["noshuffle", "shuffle", "bitshuffle"])):
         dt = ["float64", "int32", "uint16"][j % 3]
-        cases.append(Case(f"v3-blosc-{cname}-{shuffle}-{dt}", 3, dt, compressors=[blosc_v3(cname, shuffle)],
-                          serializer=BIG if j % 5 == 4 else AUTO))
+        cases.append(
+            Case(
+                f"v3-blosc-{cname}-{shuffle}-{dt}",
+                3,
+                dt,
+                compressors=[blosc_v3(cname, shuffle)],
+                serializer=BIG if j % 5 == 4 else AUTO,
+            )
+        )
     cases += [
-        Case("v3-zstd", 3, "float64", compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": False}}]),
-        Case("v3-zstd-checksum", 3, "int64",
-             compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": True}}]),
+        Case(
+            "v3-zstd",
+            3,
+            "float64",
+            compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": False}}],
+        ),
+        Case(
+            "v3-zstd-checksum",
+            3,
+            "int64",
+            compressors=[{"name": "zstd", "configuration": {"level": 3, "checksum": True}}],
+        ),
         Case("v3-gzip", 3, "float32", compressors=[{"name": "gzip", "configuration": {"level": 5}}]),
         Case("v3-crc32c", 3, "uint16", compressors=[CRC]),
         Case("v3-zstd-crc32c", 3, "int32", compressors=[ZSTD_V3, CRC]),
         Case("v3-transpose", 3, "int16", filters=[{"name": "transpose", "configuration": {"order": [1, 0]}}]),
-        Case("v3-transpose-3d-big-blosc-crc32c", 3, "float32", (5, 6, 4), (3, 4, 3),
-             filters=[{"name": "transpose", "configuration": {"order": [2, 0, 1]}}], serializer=BIG,
-             compressors=[blosc_v3("zstd", "shuffle"), CRC]),
+        Case(
+            "v3-transpose-3d-big-blosc-crc32c",
+            3,
+            "float32",
+            (5, 6, 4),
+            (3, 4, 3),
+            filters=[{"name": "transpose", "configuration": {"order": [2, 0, 1]}}],
+            serializer=BIG,
+            compressors=[blosc_v3("zstd", "shuffle"), CRC],
+        ),
     ]
     for cke in ckes:
         sep = "slash" if cke["separator"] == "/" else "dot"
-        cases.append(Case(f"v3-cke-{cke['name']}-{sep}", 3, "uint8", (5, 6, 4), (3, 4, 3), chunk_key_encoding=cke))
+        cases.append(
+            Case(f"v3-cke-{cke['name']}-{sep}", 3, "uint8", (5, 6, 4), (3, 4, 3), chunk_key_encoding=cke)
+        )
     for name, dt, fill in [
-        ("nan", "float64", math.nan), ("inf", "float32", math.inf), ("neginf", "float64", -math.inf),
-        ("nan-f2", "float16", math.nan), ("42", "int16", 42), ("u8max", "uint64", 2**64 - 1),
-        ("i8min", "int64", -(2**63)), ("complex", "complex128", 1 + 2j),
-        ("complex-nan-inf", "complex64", complex(math.nan, math.inf)), ("true", "bool", True),
+        ("nan", "float64", math.nan),
+        ("inf", "float32", math.inf),
+        ("neginf", "float64", -math.inf),
+        ("nan-f2", "float16", math.nan),
+        ("42", "int16", 42),
+        ("u8max", "uint64", 2**64 - 1),
+        ("i8min", "int64", -(2**63)),
+        ("complex", "complex128", 1 + 2j),
+        ("complex-nan-inf", "complex64", complex(math.nan, math.inf)),
+        ("true", "bool", True),
     ]:
         cases.append(Case(f"v3-fill-{name}", 3, dt, fill_value=fill, compressors=[ZSTD_V3]))
     cases += [
-        Case("v3-dimension-names-attributes", 3, "float64", fill_value=math.nan, compressors=[ZSTD_V3],
-             dimension_names=["y", "x"], attributes={"title": "zarrfast", "nested": {"a": [1, 2.5, None]}}),
-        Case("v3-dimension-names-partial", 3, "int32", (5, 6, 4), (3, 4, 3), compressors=[ZSTD_V3],
-             dimension_names=["z", None, "x"], attributes={"k": [1, 2, 3]}),
+        Case(
+            "v3-dimension-names-attributes",
+            3,
+            "float64",
+            fill_value=math.nan,
+            compressors=[ZSTD_V3],
+            dimension_names=["y", "x"],
+            attributes={"title": "zarrfast", "nested": {"a": [1, 2.5, None]}},
+        ),
+        Case(
+            "v3-dimension-names-partial",
+            3,
+            "int32",
+            (5, 6, 4),
+            (3, 4, 3),
+            compressors=[ZSTD_V3],
+            dimension_names=["z", None, "x"],
+            attributes={"k": [1, 2, 3]},
+        ),
         Case("v3-1d", 3, "int64", (13,), (5,), fill_value=42, compressors=[ZSTD_V3]),
         Case("v3-0d", 3, "float64", (), (), fill_value=3.5, compressors=[ZSTD_V3]),
         Case("v3-chunks-exceed-shape", 3, "uint32", (5, 3), (8, 8), compressors=[ZSTD_V3]),
@@ -207,14 +327,15 @@ assert len({c.id for c in CASES}) == len(CASES)
 
 
 def fill_region(case: Case):
-    """One chunk left entirely at the fill value (so it need not be stored), untouched by the partial writes."""
+    """One chunk left all fill value (so it need not be stored), untouched by the partial writes."""
     ndim = len(case.shape)
     if ndim == 0:
         return None
     coords = (1,) if ndim == 1 else (0, 1) + (0,) * (ndim - 2)
-    if any(c * n >= s for c, n, s in zip(coords, case.chunks, case.shape)):
+    axes = list(zip(coords, case.chunks, case.shape, strict=True))
+    if any(c * n >= s for c, n, s in axes):
         return None
-    return tuple(slice(c * n, min((c + 1) * n, s)) for c, n, s in zip(coords, case.chunks, case.shape))
+    return tuple(slice(c * n, min((c + 1) * n, s)) for c, n, s in axes)
 
 
 def partial_selections(ndim: int) -> list[tuple]:
@@ -249,7 +370,7 @@ def written(request, tmp_path_factory, zf) -> Written:
         for sel in partial_selections(len(case.shape)):
             arr[sel] = 7
             expected[sel] = 7
-    except Exception as exc:  # reported by every test of the case, not as an error in setup
+    except Exception as exc:  # noqa: BLE001 - reported by every test of the case, not as a setup error
         return Written(case, path, expected, exc)
     return Written(case, path, expected)
 
@@ -289,7 +410,7 @@ def test_zarrs_reads(written, request):
 
 
 def assert_config_subset(requested: dict, stored: dict, what: str) -> None:
-    """Every option the caller gave is stored with that value (writers may add defaults, e.g. blosc typesize)."""
+    """Every option the caller gave is stored with that value (a writer may add defaults: blosc typesize)."""
     for key, value in requested.items():
         if key == "configuration":
             assert_config_subset(value, stored.get("configuration", {}), what)
@@ -314,7 +435,9 @@ def test_metadata_validates(written):
     assert raw["shape"] == list(case.shape)
     if case.zarr_format == 2:
         assert raw["chunks"] == list(case.chunks)
-        assert np.dtype(raw["dtype"]) == np.dtype(case.dtype) and raw["dtype"][0] == np.dtype(case.dtype).str[0]
+        assert (
+            np.dtype(raw["dtype"]) == np.dtype(case.dtype) and raw["dtype"][0] == np.dtype(case.dtype).str[0]
+        )
         assert raw["order"] == (case.order or "C")
         sep = (case.chunk_key_encoding or {}).get("separator", ".")
         assert raw.get("dimension_separator", ".") == sep
@@ -335,11 +458,14 @@ def test_metadata_validates(written):
         assert stored_cke["name"] == cke["name"]
         default_sep = "/" if cke["name"] == "default" else "."
         assert stored_cke.get("configuration", {}).get("separator", default_sep) == cke["separator"]
-        requested = as_list(case.filters) + [case.serializer if case.serializer is not AUTO else
-                                              {"name": "bytes"}] + as_list(case.compressors)
+        requested = (
+            as_list(case.filters)
+            + [case.serializer if case.serializer is not AUTO else {"name": "bytes"}]
+            + as_list(case.compressors)
+        )
         stored = raw["codecs"]
         assert [c["name"] for c in stored] == [c["name"] for c in requested]
-        for want, got in zip(requested, stored):
+        for want, got in zip(requested, stored, strict=False):
             assert_config_subset(want, got, f"codec {want['name']}")
         if np.dtype(V3_TO_NUMPY[case.dtype]).itemsize > 1:
             bytes_codec = next(c for c in stored if c["name"] == "bytes")
@@ -378,5 +504,10 @@ def test_case_table_covers_the_plan():
     assert {"blosc", "zstd", "gzip", "zlib", "lz4", "crc32c"} <= names
     fills = [c.fill_value for c in CASES]
     assert any(isinstance(f, float) and math.isnan(f) for f in fills)
-    assert math.inf in fills and -math.inf in fills and 42 in fills and any(isinstance(f, complex) for f in fills)
+    assert (
+        math.inf in fills
+        and -math.inf in fills
+        and 42 in fills
+        and any(isinstance(f, complex) for f in fills)
+    )
     assert NUMPY_TO_V3["<i4"] == "int32"
