@@ -13,7 +13,7 @@ from _libs cimport *
 include "copy_impl.pxi"
 include "crc32c_impl.pxi"
 include "codec_impl.pxi"
-include "blosc_stub.pxi"
+include "blosc_impl.pxi"
 
 # Kinds of the one "expanding" bytes->bytes codec a native chain may hold (innermost in decode order).
 EXP_NONE = 0

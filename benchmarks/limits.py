@@ -4,7 +4,9 @@ Decode uses the chunks as stored by one implementation's copy (sharded: the inne
 through each shard's index), read into memory first, so only the codec is timed. Encode compresses
 every chunk of the source data. N threads split the chunk list into N contiguous batches (one task
 per thread, so no per-chunk pool overhead). Codec libraries: numcodecs' blosc (its internal
-threading off), ``zstandard``, and a plain copy for the bytes-only codec.
+threading off), ``zstandard``, and a plain copy for the bytes-only codec. Reading the stored files
+from the warm page cache is timed too (``file_read``, in stored bytes per second), since it bounds
+uncompressed reads.
 """
 
 from __future__ import annotations
@@ -59,6 +61,17 @@ def load_stored_chunks(path: str, w: Workload) -> list[bytes]:
             if int(offset) != _EMPTY:
                 chunks.append(blob[int(offset) : int(offset) + int(nbytes)])
     return chunks
+
+
+def stored_files(path: str, w: Workload) -> list[str]:
+    """Paths of every stored chunk (or shard) file of the copy at ``path``, in C order."""
+    grid = w.chunk_grid if w.shards is None else tuple(-(-s // sh) for s, sh in zip(w.shape, w.shards))
+    return [os.path.join(path, key) for _, key in _chunk_keys(w, grid)]
+
+
+def _read_file(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def source_chunks(src: np.ndarray, w: Workload) -> list[np.ndarray]:
@@ -189,6 +202,13 @@ def _measure(
             times = time_batches(fn, items, n, reps)
             med = statistics.median(times)
             out[kind][str(n)] = {"times_s": times, "median_s": med, "gbps": decoded_bytes / med / 1e9}
+    if origin != "self-encoded" and stored_path is not None:
+        files = stored_files(stored_path, w)
+        for n in counts:  # reading the stored files from the (warm) page cache
+            times = time_batches(_read_file, files, n, reps)
+            med = statistics.median(times)
+            out.setdefault("file_read", {})[str(n)] = {
+                "times_s": times, "median_s": med, "gbps": stored_bytes / med / 1e9}
     mc = memcpy_seconds(decoded_bytes, max(reps, 3))
     med = statistics.median(mc)
     out["memcpy"] = {"times_s": mc, "median_s": med, "gbps": decoded_bytes / med / 1e9}

@@ -122,7 +122,7 @@ def limits_table(doc: dict[str, Any], markdown: bool = False) -> list[str]:
     """Codec and memcpy throughput, and how close each impl's read_all gets to the codec limit."""
     impls = [n for n, i in doc["impls"].items() if i["status"] == "ok"]
     header = ["workload", "ratio", "dec 1T GB/s", "dec NT GB/s", "enc 1T GB/s", "enc NT GB/s",
-              "memcpy GB/s"] + [f"{n} read %" for n in impls]
+              "file rd NT GB/s", "memcpy GB/s"] + [f"{n} read %" for n in impls]
     rows = []
     for wname, wd in doc["workloads"].items():
         lim = wd.get("limits")
@@ -132,7 +132,9 @@ def limits_table(doc: dict[str, Any], markdown: bool = False) -> list[str]:
         pct = wd.get("read_all_pct_of_codec_limit", {})
         rows.append([wname, f"{lim['compression_ratio']:.2f}", f"{lim['decode']['1']['gbps']:.2f}",
                      f"{lim['decode'][n]['gbps']:.2f}", f"{lim['encode']['1']['gbps']:.2f}",
-                     f"{lim['encode'][n]['gbps']:.2f}", f"{lim['memcpy']['gbps']:.1f}"]
+                     f"{lim['encode'][n]['gbps']:.2f}",
+                     f"{lim['file_read'][n]['gbps']:.2f}" if "file_read" in lim else "-",
+                     f"{lim['memcpy']['gbps']:.1f}"]
                     + [f"{pct[i]:.0f}%" if i in pct else "-" for i in impls])
     return _table(header, rows, markdown)
 

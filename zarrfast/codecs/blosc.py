@@ -11,7 +11,7 @@ WRITABLE_CNAMES = ("lz4", "lz4hc", "zstd", "zlib")
 # shuffle as numcodecs numbers it (v2) and as v3 names it
 SHUFFLE_NAMES = {0: "noshuffle", 1: "shuffle", 2: "bitshuffle"}
 SHUFFLE_NUMBERS = {v: k for k, v in SHUFFLE_NAMES.items()}
-CNAME_CODES = {"lz4": 1, "lz4hc": 2, "zlib": 3, "zstd": 4}
+CNAME_CODES = {"blosclz": 0, "lz4": 1, "lz4hc": 2, "zlib": 4, "zstd": 5}  # c-blosc compressor codes
 
 
 class BloscCodec(BytesBytesCodec):
@@ -65,14 +65,19 @@ class BloscCodec(BytesBytesCodec):
                 "blocksize": self.blocksize}
 
     def check_writable(self) -> None:
-        if self.cname not in WRITABLE_CNAMES:
-            raise CodecError(f"blosc codec: writing with cname {self.cname!r} is not supported "
-                             f"(reading is); use one of {', '.join(WRITABLE_CNAMES)}")
+        if self.cname not in WRITABLE_CNAMES and _numcodecs_blosc() is None:
+            raise CodecError(f"blosc codec: writing with cname {self.cname!r} needs numcodecs "
+                             f"(reading works without); or use one of {', '.join(WRITABLE_CNAMES)}")
 
     def encode(self, data: bytes) -> bytes:
         from .._ext import blosc as _blosc
 
         self.check_writable()
+        if self.cname not in WRITABLE_CNAMES:  # blosclz / snappy: numcodecs' c-blosc writes them
+            nc = _numcodecs_blosc()
+            codec = nc(cname=self.cname, clevel=self.clevel, shuffle=self.effective_shuffle(),
+                       blocksize=self.blocksize, typesize=self.typesize or 1)
+            return bytes(codec.encode(data))
         return _blosc.compress(data, self.typesize or 1, self.clevel, self.effective_shuffle(), self.cname,
                                self.blocksize)
 
@@ -82,3 +87,11 @@ class BloscCodec(BytesBytesCodec):
         if expected_size is None:
             expected_size = _blosc.cbuffer_sizes(data)[0]
         return _blosc.decompress(data, expected_size)
+
+
+def _numcodecs_blosc():
+    try:
+        from numcodecs import Blosc
+    except ImportError:
+        return None
+    return Blosc
