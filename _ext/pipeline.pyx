@@ -41,7 +41,12 @@ ERROR_MESSAGES = {
 
 def error_message(int code) -> str:
     """Human text for a negative kernel status code."""
+    if code <= -100:
+        return "blosc: " + zf_blosc_error_text(code).decode()
     return ERROR_MESSAGES.get(code, f"kernel error {code}")
+
+
+blosc2_init()
 
 
 cdef class ChunkProgram:
@@ -135,8 +140,7 @@ cdef Py_ssize_t decode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, siz
     if prog.expander == K_LZ4:
         return zf_lz4_decompress(src, srclen, dst, prog.nbytes)
     if prog.expander == K_BLOSC:
-        r = zf_blosc_decompress(src, srclen, dst, prog.nbytes)
-        return r if r >= 0 else ZF_ERR_BLOSC
+        return zf_blosc_decompress(src, srclen, dst, prog.nbytes)
     return ZF_ERR_UNSUPPORTED
 
 

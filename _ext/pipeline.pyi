@@ -1,0 +1,36 @@
+"""Batch chunk kernels (Cython). See _ext/pipeline.pyx."""
+from typing import Any, Sequence
+
+import numpy as np
+
+EXP_NONE: int
+EXP_ZSTD: int
+EXP_LZ4: int
+EXP_BLOSC: int
+
+def error_message(code: int) -> str: ...
+
+class ChunkProgram:
+    ndim: int
+    itemsize: int
+    nbytes: int
+    swap_unit: int
+    n_crc: int
+    expander: int
+    def __init__(self, chunk_shape: Sequence[int], itemsize: int, layout_strides: Sequence[int], swap_unit: int,
+                 fill: bytes, expander: int = 0, params: Sequence[int] = (), n_crc: int = 0) -> None: ...
+    @property
+    def chunk_shape(self) -> tuple[int, ...]: ...
+    @property
+    def layout_strides(self) -> tuple[int, ...]: ...
+
+def read_into(prog: ChunkProgram, out: np.ndarray, chunk_start: np.ndarray, count: np.ndarray,
+              out_start: np.ndarray, steps: np.ndarray, encoded: list[bytes | None], status: np.ndarray) -> int: ...
+def decode_chunk_into(prog: ChunkProgram, encoded: bytes, out: Any) -> int: ...
+def encode_from(prog: ChunkProgram, src: np.ndarray, chunk_start: np.ndarray, count: np.ndarray,
+                src_start: np.ndarray, steps: np.ndarray, existing: list[bytes | None], complete: np.ndarray,
+                write_empty: bool, status: np.ndarray) -> list[bytes | None]: ...
+def crc32c(data: Any) -> int: ...
+def crc32c_table(data: Any) -> int: ...
+def zstd_compress(data: Any, level: int = 0, checksum: bool = False) -> bytes: ...
+def zstd_decompress(data: Any, expected: int) -> bytes: ...
