@@ -107,6 +107,7 @@ cdef class ChunkProgram:
 cdef struct Ctx:
     ZSTD_DCtx* dctx
     ZSTD_CCtx* cctx
+    blosc2_context* bctx
 
 
 cdef Py_ssize_t decode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, size_t srclen, uint8_t* dst,
@@ -140,7 +141,11 @@ cdef Py_ssize_t decode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, siz
     if prog.expander == K_LZ4:
         return zf_lz4_decompress(src, srclen, dst, prog.nbytes)
     if prog.expander == K_BLOSC:
-        return zf_blosc_decompress(src, srclen, dst, prog.nbytes)
+        if ctx.bctx == NULL:
+            ctx.bctx = zf_new_blosc_dctx()
+            if ctx.bctx == NULL:
+                return ZF_ERR_NOMEM
+        return zf_blosc_decompress_ctx(ctx.bctx, src, srclen, dst, prog.nbytes)
     return ZF_ERR_UNSUPPORTED
 
 
@@ -175,8 +180,10 @@ cdef Py_ssize_t encode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, uin
         n = zf_lz4_compress(src, prog.nbytes, dst, cap - 4 * prog.n_crc, prog.p[0])
     elif prog.expander == K_BLOSC:
         # params: typesize, clevel, shuffle, cname code, blocksize
-        n = zf_blosc_compress(src, prog.nbytes, prog.p[0], prog.p[1], prog.p[2], prog.p[3], prog.p[4],
-                              dst, cap - 4 * prog.n_crc)
+        if ctx.cctx == NULL and prog.p[3] == 5:  # zstd inside blosc: one context for the batch
+            ctx.cctx = ZSTD_createCCtx()
+        n = zf_blosc_compress_ctx(src, prog.nbytes, prog.p[0], prog.p[1], prog.p[2], prog.p[3], prog.p[4],
+                                  dst, cap - 4 * prog.n_crc, ctx.cctx)
         if n < 0:
             return ZF_ERR_CAPACITY
     else:
@@ -193,7 +200,15 @@ cdef Py_ssize_t encode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, uin
     return n
 
 
+cdef blosc2_context* zf_new_blosc_dctx() noexcept nogil:
+    cdef blosc2_dparams dp = BLOSC2_DPARAMS_DEFAULTS
+    dp.nthreads = 1
+    return blosc2_create_dctx(dp)
+
+
 cdef void free_ctx(Ctx* ctx) noexcept nogil:
+    if ctx.bctx != NULL:
+        blosc2_free_ctx(ctx.bctx)
     if ctx.dctx != NULL:
         ZSTD_freeDCtx(ctx.dctx)
     if ctx.cctx != NULL:
@@ -280,6 +295,7 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
                 all_unit = False
         ctx.dctx = NULL
         ctx.cctx = NULL
+        ctx.bctx = NULL
         with nogil:
             for k in range(n):
                 optr = <uint8_t*>ob.buf
@@ -355,6 +371,7 @@ def decode_chunk_into(ChunkProgram prog, bytes encoded, out):
             raise ValueError("output buffer size differs from the chunk size")
         ctx.dctx = NULL
         ctx.cctx = NULL
+        ctx.bctx = NULL
         with nogil:
             r = decode_core(prog, &ctx, ep, elen, <uint8_t*>ob.buf, &raw)
             if r >= 0 and raw != NULL:
@@ -430,6 +447,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             raise MemoryError()
         ctx.dctx = NULL
         ctx.cctx = NULL
+        ctx.bctx = NULL
         with nogil:
             for k in range(n):
                 status[k] = 0

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "schema": 1,
         "command_line": ["python", "-m", "benchmarks", *argv],
-        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config": {"quick": args.quick, "reps": args.reps, "threads": args.threads,
                    "workloads": [w.name for w in workloads], "impls": args.impls, "ops": args.ops,
                    "data_dir": str(args.data_dir), "limits": not args.no_limits,
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
         if name in adapters:
             try:
                 ver = adapters[name].version()
-            except Exception:
+            except Exception:  # noqa: BLE001 - report, never crash
                 ver = None
             doc["impls"][name] = {"status": "ok", "version": ver}
         else:
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
                     lim = wd["limits"]
                     log(f"  limits: decode {lim['decode'][str(lim['threads'])]['gbps']:.2f} GB/s, "
                         f"memcpy {lim['memcpy']['gbps']:.1f} GB/s")
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - report, never crash
                     wd["limits"] = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
             if args.scaling:
                 counts = sorted({1, min(2, args.threads), args.threads})

@@ -86,7 +86,7 @@ def source_chunks(src: np.ndarray, w: Workload) -> list[np.ndarray]:
 def codecs_for(w: Workload) -> tuple[Codec, Codec]:
     """(decode, encode) callables using the codec library directly; both thread-safe."""
     if w.codec == "blosc_lz4":
-        import numcodecs.blosc as blosc
+        from numcodecs import blosc
 
         # ``measure`` turns blosc's own threads off: parallelism comes from our threads only.
         return blosc.decompress, lambda a: blosc.compress(a, b"lz4", 5, blosc.SHUFFLE)
@@ -158,7 +158,7 @@ def measure(
 ) -> dict[str, Any]:
     """Decode/encode throughput with 1 and ``n_threads`` threads, and memcpy of the array's size."""
     if w.codec == "blosc_lz4":
-        import numcodecs.blosc as blosc
+        from numcodecs import blosc
 
         saved = blosc.use_threads
         blosc.use_threads = False

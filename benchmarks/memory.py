@@ -99,7 +99,7 @@ def measure(
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=root)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=timeout, env=env, cwd=root)
     except subprocess.TimeoutExpired:
         return {"status": "error", "message": f"timed out after {timeout}s"}
     if proc.returncode != 0:
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         report = _child(args)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - report, never crash
         report = {"status": "error", "message": f"{type(exc).__name__}: {exc}"}
     print(json.dumps(report))
     return 0

@@ -100,7 +100,10 @@ def _table(header: list[str], rows: list[list[str]], markdown: bool) -> list[str
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         return lines + ["| " + " | ".join(r) + " |" for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    fmt = lambda r: "  ".join(c.rjust(wd) if i else c.ljust(wd) for i, (c, wd) in enumerate(zip(r, widths)))  # noqa: E731
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(c.rjust(wd) if i else c.ljust(wd) for i, (c, wd) in enumerate(zip(r, widths)))
+
     return [fmt(header), "  ".join("-" * wd for wd in widths)] + [fmt(r) for r in rows]
 
 
@@ -181,9 +184,9 @@ def scaling_table(doc: dict[str, Any], markdown: bool = False) -> list[str]:
 
 def text_report(doc: dict[str, Any]) -> str:
     """Everything a terminal reader needs, as plain text."""
-    lines = [f"zarrfast benchmarks  ({'quick' if doc['config']['quick'] else 'full'}, "
-             f"reps={doc['config']['reps']}, threads={doc['config']['threads']}, "
-             f"cpu={doc['machine']['cpu_count']})"]
+    cfg = doc["config"]
+    lines = [(f"zarrfast benchmarks  ({'quick' if cfg['quick'] else 'full'}, reps={cfg['reps']}, "
+              f"threads={cfg['threads']}, cpu={doc['machine']['cpu_count']})")]
     for name, info in doc["impls"].items():
         lines.append(f"  {name:12s} {info.get('version') or ''}" if info["status"] == "ok"
                      else f"  {name:12s} SKIPPED: {info['reason']}")
@@ -208,9 +211,10 @@ def markdown_report(doc: dict[str, Any]) -> str:
     """Markdown tables for docs/performance.md."""
     cfg, mach = doc["config"], doc["machine"]
     vers = ", ".join(f"{k} {v}" for k, v in doc["versions"].items() if v and k != "matplotlib")
-    out = [f"Run: `{' '.join(doc['command_line'])}` on {mach['cpu']} ({mach['cpu_count']} cores), "
+    run = (f"Run: `{' '.join(doc['command_line'])}` on {mach['cpu']} ({mach['cpu_count']} cores), "
            f"Python {mach['python']}; {cfg['reps']} reps, {'quick' if cfg['quick'] else 'full'} sizes. "
-           f"Versions: {vers}.", "", "### Median time (ms)", ""]
+           f"Versions: {vers}.")
+    out = [run, "", "### Median time (ms)", ""]
     out += timing_table(doc, markdown=True)
     for title, table in (("### Physical limits", limits_table(doc, True)),
                          ("### Per-chunk overhead (us)", overhead_table(doc, True)),

@@ -98,7 +98,7 @@ class WorkloadRun:
                     del arr
                     self.handles[name] = ad.open(path)
                 self.read_paths[name] = path
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - report, never crash
                 self.setup_errors[name] = f"setup (create/write/open) failed: {_short_error(exc)}"
                 self.log(f"  !! {name}: {self.setup_errors[name]}")
 
@@ -168,7 +168,7 @@ class WorkloadRun:
                 except AssertionError as exc:
                     cell.status, cell.message = "wrong", str(exc)
                     self.log(f"\n  !!!!!! WRONG ANSWER: {name} {self.w.name} {op}: {exc} !!!!!!\n")
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - report, never crash
                     cell.status, cell.message = "error", _short_error(exc)
                     self.log(f"  !! {name} {self.w.name} {op} raised {cell.message}")
             live = [n for n in names if cells[op][n].status == "ok"]
@@ -180,7 +180,7 @@ class WorkloadRun:
                         continue
                     try:
                         cell.times_s.append(self.run_once(op, name))
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - report, never crash
                         cell.status, cell.message = "error", f"rep {rep}: {_short_error(exc)}"
                         self.log(f"  !! {name} {self.w.name} {op} raised {cell.message}")
             if op == "write_all":
@@ -208,7 +208,7 @@ class WorkloadRun:
                     try:
                         self.run_once("read_all", name)  # warm-up at this thread count
                         times = [self.run_once("read_all", name) for _ in range(reps)]
-                    except Exception as exc:
+                    except Exception as exc:  # noqa: BLE001 - report, never crash
                         rows[str(n)] = {"status": "error", "message": _short_error(exc)}
                         continue
                 med = statistics.median(times)

@@ -70,7 +70,7 @@ def create(path: str, workload: Workload) -> Any:
     return ts.open(spec(path, workload), create=True, delete_existing=True).result()
 
 
-def open(path: str) -> Any:  # noqa: A001 - adapter protocol name
+def open(path: str) -> Any:
     driver = "zarr3" if os.path.exists(os.path.join(path, "zarr.json")) else "zarr"
     return ts.open({"driver": driver, "kvstore": _kvstore(path)}, read=True).result()
 

@@ -22,7 +22,7 @@ def create(path: str, workload: Workload) -> Any:
     return zarr.create_array(store=path, **create_kwargs(workload))
 
 
-def open(path: str) -> Any:  # noqa: A001 - adapter protocol name
+def open(path: str) -> Any:
     return zarr.open_array(store=path, mode="r")
 
 

@@ -7,8 +7,8 @@ from importlib.metadata import version as _dist_version
 from typing import Any
 
 import numpy as np
-import zarrfast
 
+import zarrfast
 from benchmarks.impls._zarr_api import create_kwargs
 from benchmarks.workloads import Selection, Workload
 
@@ -32,7 +32,7 @@ def create(path: str, workload: Workload) -> Any:
     return zarrfast.create_array(store=path, **create_kwargs(workload))
 
 
-def open(path: str) -> Any:  # noqa: A001 - adapter protocol name
+def open(path: str) -> Any:
     return zarrfast.open_array(store=path, mode="r")
 
 
@@ -56,7 +56,7 @@ def get_threads() -> int | None:
     cfg = _config()
     try:
         return int(cfg.get("threads"))  # type: ignore[union-attr]
-    except Exception:
+    except Exception:  # noqa: BLE001 - report, never crash
         return None
 
 
@@ -65,6 +65,6 @@ def set_threads(n: int) -> bool:
     cfg = _config()
     try:
         cfg.set({"threads": int(n)})  # type: ignore[union-attr]
-    except Exception:
+    except Exception:  # noqa: BLE001 - report, never crash
         return False
     return True

@@ -31,7 +31,7 @@ def create(path: str, workload: Workload) -> Any:
         return zarr.create_array(store=path, **create_kwargs(workload))
 
 
-def open(path: str) -> Any:  # noqa: A001 - adapter protocol name
+def open(path: str) -> Any:
     with session():
         return zarr.open_array(store=path, mode="r")
 
