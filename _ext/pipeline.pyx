@@ -5,7 +5,7 @@ The `def` functions validate every shape, offset and length with the GIL held; t
 """
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_STRIDES, PyBUF_WRITABLE, PyBUF_ANY_CONTIGUOUS, PyBUF_SIMPLE
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy
 from libc.stdint cimport uint8_t, uint32_t, int64_t
 from _libs cimport *
@@ -215,34 +215,7 @@ cdef void free_ctx(Ctx* ctx) noexcept nogil:
         ZSTD_freeCCtx(ctx.cctx)
 
 
-cdef int check_plan(ChunkProgram prog, Py_buffer* arr, const int64_t[:, ::1] chunk_start, const int64_t[:, ::1] count,
-                    const int64_t[:, ::1] arr_start, const int64_t[::1] steps) except -1:
-    """Validate that every chunk region lies inside the chunk and inside the array buffer."""
-    cdef Py_ssize_t n = chunk_start.shape[0], k
-    cdef int d, nd = prog.ndim
-    cdef int64_t first, last
-    if arr.ndim != nd:
-        raise ValueError(f"array has {arr.ndim} dimensions, chunk program {nd}")
-    if arr.itemsize != prog.itemsize:
-        raise ValueError(f"array itemsize {arr.itemsize} differs from the chunk program's {prog.itemsize}")
-    if count.shape[0] != n or arr_start.shape[0] != n or (n and (chunk_start.shape[1] != nd or count.shape[1] != nd
-                                                                  or arr_start.shape[1] != nd)):
-        raise ValueError("plan arrays disagree in shape")
-    if steps.shape[0] != nd:
-        raise ValueError("steps rank differs")
-    for k in range(n):
-        for d in range(nd):
-            if count[k, d] < 0:
-                raise ValueError("negative count in plan")
-            if count[k, d] == 0:
-                continue
-            first = chunk_start[k, d]
-            last = first + (count[k, d] - 1) * steps[d]
-            if first < 0 or first >= prog.chunk_shape[d] or last < 0 or last >= prog.chunk_shape[d]:
-                raise IndexError(f"plan row {k} leaves the chunk along axis {d}")
-            if arr_start[k, d] < 0 or arr_start[k, d] + count[k, d] > arr.shape[d]:
-                raise IndexError(f"plan row {k} leaves the array along axis {d}")
-    return 0
+include "plan_impl.pxi"
 
 
 def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const int64_t[:, ::1] count,
@@ -268,25 +241,20 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
     cdef const uint8_t* fillp = prog.fill
     cdef Py_ssize_t r
     cdef bint direct, all_unit
-    cdef bytes eb
+    cdef Py_buffer* views = NULL
+    cdef char* held = NULL
     if len(encoded) != n or status.shape[0] != n:
         raise ValueError("encoded/status length differs from the plan")
     PyObject_GetBuffer(out, &ob, PyBUF_STRIDES | PyBUF_WRITABLE)
     srcs = <const uint8_t**>malloc(max(n, 1) * sizeof(uint8_t*))
     lens = <size_t*>malloc(max(n, 1) * sizeof(size_t))
+    views = <Py_buffer*>malloc(max(n, 1) * sizeof(Py_buffer))
+    held = <char*>calloc(max(n, 1), 1)
     try:
-        if srcs == NULL or lens == NULL:
+        if srcs == NULL or lens == NULL or views == NULL or held == NULL:
             raise MemoryError()
         check_plan(prog, &ob, chunk_start, count, out_start, steps)
-        for k in range(n):
-            e = encoded[k]
-            if e is None:
-                srcs[k] = NULL
-                lens[k] = 0
-            else:
-                eb = e
-                srcs[k] = <const uint8_t*>eb
-                lens[k] = len(eb)
+        collect_buffers(encoded, srcs, lens, views, held)
         all_unit = True
         for d in range(nd):
             out_strides[d] = ob.strides[d]
@@ -349,6 +317,9 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
                 zf_copy_nd(optr, out_strides, cptr, src_strides, shape_k, nd, prog.itemsize)
             free_ctx(&ctx)
     finally:
+        release_buffers(n, views, held)
+        free(views)
+        free(held)
         free(scratch)
         free(srcs)
         free(lens)
@@ -413,30 +384,26 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     cdef const uint8_t* fillp = prog.fill
     cdef Py_ssize_t r
     cdef size_t bound = encode_bound(prog)
-    cdef bytes eb
+    cdef Py_buffer* views = NULL
+    cdef char* held = NULL
     if len(existing) != n or status.shape[0] != n or complete.shape[0] != n:
         raise ValueError("existing/complete/status length differs from the plan")
     PyObject_GetBuffer(src, &sb, PyBUF_STRIDES)
     olds = <const uint8_t**>malloc(max(n, 1) * sizeof(uint8_t*))
     oldlens = <size_t*>malloc(max(n, 1) * sizeof(size_t))
-    outs = <uint8_t**>malloc(max(n, 1) * sizeof(uint8_t*))
+    outs = <uint8_t**>calloc(max(n, 1), sizeof(uint8_t*))
     outlens = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    views = <Py_buffer*>malloc(max(n, 1) * sizeof(Py_buffer))
+    held = <char*>calloc(max(n, 1), 1)
     result = [None] * n
     try:
-        if olds == NULL or oldlens == NULL or outs == NULL or outlens == NULL:
+        if olds == NULL or oldlens == NULL or outs == NULL or outlens == NULL or views == NULL or held == NULL:
             raise MemoryError()
-        check_plan(prog, &sb, chunk_start, count, src_start, steps)
         for k in range(n):
             outs[k] = NULL
             outlens[k] = 0
-            e = existing[k]
-            if e is None:
-                olds[k] = NULL
-                oldlens[k] = 0
-            else:
-                eb = e
-                olds[k] = <const uint8_t*>eb
-                oldlens[k] = len(eb)
+        check_plan(prog, &sb, chunk_start, count, src_start, steps)
+        collect_buffers(existing, olds, oldlens, views, held)
         for d in range(nd):
             src_strides[d] = sb.strides[d]
             dst_strides[d] = steps[d] * prog.layout_strides[d]
@@ -497,6 +464,9 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             if outs[k] != NULL:
                 result[k] = PyBytes_FromStringAndSize(<char*>outs[k], outlens[k])
     finally:
+        release_buffers(n, views, held)
+        free(views)
+        free(held)
         for k in range(n):
             if outs != NULL and outs[k] != NULL:
                 free(outs[k])
@@ -509,52 +479,3 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         PyBuffer_Release(&sb)
     return result
 
-
-def crc32c(data) -> int:
-    """CRC-32C of a bytes-like object (hardware instruction when available)."""
-    cdef const uint8_t[::1] v = memoryview(data).cast("B")
-    cdef uint32_t c
-    with nogil:
-        c = zf_crc32c(&v[0] if v.shape[0] else NULL, v.shape[0])
-    return c
-
-
-def crc32c_table(data) -> int:
-    """CRC-32C with the portable table loop (for tests of the hardware path)."""
-    cdef const uint8_t[::1] v = memoryview(data).cast("B")
-    return zf_crc32c_sw_only(&v[0] if v.shape[0] else NULL, v.shape[0])
-
-
-def zstd_compress(data, int level=0, bint checksum=False) -> bytes:
-    """zstd frame of `data` (content size recorded), as the v3 zstd codec writes it."""
-    cdef const uint8_t[::1] v = memoryview(data).cast("B")
-    cdef size_t cap = ZSTD_compressBound(v.shape[0])
-    cdef bytearray out = bytearray(cap)
-    cdef uint8_t* o = out
-    cdef ZSTD_CCtx* c = ZSTD_createCCtx()
-    cdef Py_ssize_t r
-    if c == NULL:
-        raise MemoryError()
-    with nogil:
-        r = zf_zstd_compress(c, &v[0] if v.shape[0] else NULL, v.shape[0], o, cap, level, checksum)
-        ZSTD_freeCCtx(c)
-    if r < 0:
-        raise RuntimeError(error_message(r))
-    return bytes(out[:r])
-
-
-def zstd_decompress(data, Py_ssize_t expected) -> bytes:
-    """Decode zstd frames into exactly `expected` bytes (raises ValueError otherwise)."""
-    cdef const uint8_t[::1] v = memoryview(data).cast("B")
-    cdef bytearray out = bytearray(max(expected, 1))
-    cdef uint8_t* o = out
-    cdef ZSTD_DCtx* c = ZSTD_createDCtx()
-    cdef Py_ssize_t r
-    if c == NULL:
-        raise MemoryError()
-    with nogil:
-        r = zf_zstd_decompress(c, &v[0] if v.shape[0] else NULL, v.shape[0], o, expected)
-        ZSTD_freeDCtx(c)
-    if r < 0:
-        raise ValueError(error_message(r))
-    return bytes(out[:expected])

@@ -106,7 +106,7 @@ def codecs_for(w: Workload) -> tuple[Codec, Codec]:
             c = getattr(local, "c", None)
             if c is None:
                 c = local.c = zstandard.ZstdCompressor(level=1)
-            return c.compress(memoryview(arr).cast("B"))
+            return c.compress(arr.data.cast("B"))
 
         return decode, encode
     if w.codec == "raw":

@@ -34,7 +34,7 @@ def load_adapters(names: list[str]) -> tuple[dict[str, ModuleType], dict[str, st
             raise SystemExit(f"unknown implementation {name!r}; known: {', '.join(IMPL_MODULES)}")
         try:
             loaded[name] = importlib.import_module(IMPL_MODULES[name])
-        except Exception as exc:  # noqa: BLE001 - report, never crash  # an implementation that does not import is skipped, not fatal
+        except Exception as exc:  # noqa: BLE001 - a peer that does not import is skipped
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
             skipped[name] = f"import failed: {last}"
     return loaded, skipped

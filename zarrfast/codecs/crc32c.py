@@ -25,7 +25,7 @@ def crc32c_py(data: bytes) -> int:
 
 
 def _crc(data: bytes) -> int:
-    from .._ext.pipeline import crc32c
+    from .._ext.bytecodecs import crc32c
 
     return crc32c(data)
 
