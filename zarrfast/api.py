@@ -89,6 +89,21 @@ def _v2_codecs(dtype: np.dtype, filters: Any, compressors: Any, compressor: Any)
     return comp, (tuple(flt) or None)
 
 
+def _shard_shape(shards: Any, shape: tuple[int, ...], chunk_shape: tuple[int, ...]) -> tuple[int, ...]:
+    if isinstance(shards, dict):
+        shards = shards.get("shape")
+    if shards == "auto":
+        shards = tuple(c * max(1, min(-(-s // c), 8)) for s, c in zip(shape, chunk_shape))
+    shard_shape = (int(shards),) if isinstance(shards, (int, np.integer)) else tuple(int(s) for s in shards)
+    if len(shard_shape) != len(shape):
+        raise MetadataError(f"shards {shard_shape} and shape {shape} differ in rank")
+    bad = [i for i, (s, c) in enumerate(zip(shard_shape, chunk_shape)) if s <= 0 or s % c]
+    if bad:
+        raise MetadataError(f"the chunk shape {chunk_shape} must divide the shard shape {shard_shape} "
+                            f"(axis {bad[0]})")
+    return shard_shape
+
+
 def create_array(store: Any = None, *, name: str | None = None, shape: Any = None, dtype: Any = None,
                  data: Any = None, chunks: Any = "auto", shards: Any = None, filters: Any = "auto",
                  compressors: Any = "auto", compressor: Any = _UNSET, serializer: Any = "auto",
@@ -110,8 +125,6 @@ def create_array(store: Any = None, *, name: str | None = None, shape: Any = Non
         raise MetadataError("create_array needs a shape (or data)")
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     dtype = np.dtype("float64" if dtype is None else dtype)
-    if shards is not None:
-        raise MetadataError("sharding (shards=) is not supported yet in this version of zarrfast")
     if chunks in ("auto", None, True):
         chunk_shape = guess_chunks(shape, dtype.itemsize)
     elif isinstance(chunks, (int, np.integer)):
@@ -142,6 +155,13 @@ def create_array(store: Any = None, *, name: str | None = None, shape: Any = Non
         if compressor is not _UNSET and compressors == "auto":
             compressors = None if compressor is None else compressor
         codecs = _v3_codecs(dtype, filters, serializer, compressors)
+        if shards is not None:
+            shard_shape = _shard_shape(shards, shape, chunk_shape)
+            codecs = ({"name": "sharding_indexed", "configuration": {
+                "chunk_shape": list(chunk_shape), "codecs": list(codecs),
+                "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}}, {"name": "crc32c"}],
+                "index_location": "end"}},)
+            chunk_shape = shard_shape
         meta = ArrayMetadata(zarr_format=3, shape=shape, chunk_shape=chunk_shape, dtype=dtype,
                              fill_value=fill_value, codecs=codecs, chunk_key_encoding=key_name,
                              dimension_separator=sep,

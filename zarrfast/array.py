@@ -9,6 +9,7 @@ import numpy as np
 from .attributes import Attributes
 from .config import config
 from .engine import ChunkEngine
+from .sharding_engine import ShardedEngine, sharding_codec
 from .errors import DataTypeMismatchError, ReadOnlyError, SelectionError, ShapeMismatchError
 from .indexing import BasicSelection, is_basic_selection, normalize_basic
 from .metadata import ArrayMetadata
@@ -31,8 +32,15 @@ class Array:
     def _set_metadata(self, metadata: ArrayMetadata) -> None:
         self._metadata = metadata
         self._chain = chain_for(metadata)
-        self._engine = ChunkEngine(self._store, self._path, self._chain, metadata.shape, metadata.chunk_shape,
-                                   get_chunk_key_encoder(metadata.chunk_key_encoding, metadata.dimension_separator))
+        keys = get_chunk_key_encoder(metadata.chunk_key_encoding, metadata.dimension_separator)
+        self._sharding = sharding_codec(metadata)
+        if self._sharding is not None:
+            self._engine: ChunkEngine = ShardedEngine(self._store, self._path, self._sharding, metadata.shape,
+                                                      metadata.chunk_shape, keys, metadata.dtype,
+                                                      metadata.fill_value)
+        else:
+            self._engine = ChunkEngine(self._store, self._path, self._chain, metadata.shape, metadata.chunk_shape,
+                                       keys)
 
     # ---- description -----------------------------------------------------------------------------------------
     @property
@@ -69,11 +77,15 @@ class Array:
 
     @property
     def chunks(self) -> tuple[int, ...]:
+        """Chunk shape (the inner chunk shape of a sharded array)."""
+        if self._sharding is not None:
+            return self._sharding.chunk_shape
         return self._metadata.chunk_shape
 
     @property
     def shards(self) -> tuple[int, ...] | None:
-        return None
+        """Shard shape of a sharded array, else None."""
+        return self._metadata.chunk_shape if self._sharding is not None else None
 
     @property
     def dtype(self) -> np.dtype:
@@ -109,12 +121,16 @@ class Array:
         return int(np.prod(self.cdata_shape, dtype=np.int64))
 
     @property
+    def _inner_chain(self) -> Any:
+        return self._engine.chain
+
+    @property
     def compressors(self) -> tuple:
-        return tuple(self._chain.bytes_codecs)
+        return tuple(self._inner_chain.bytes_codecs)
 
     @property
     def filters(self) -> tuple:
-        return tuple(self._chain.array_codecs)
+        return tuple(self._inner_chain.array_codecs)
 
     @property
     def serializer(self) -> Any:

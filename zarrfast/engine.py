@@ -128,7 +128,6 @@ class ChunkEngine:
                      steps: np.ndarray, encoded: list, keys: list[str]) -> None:
         from ._ext.pipeline import error_message, read_into
 
-        encoded = [e if e is None or type(e) is bytes else bytes(e) for e in encoded]
         status = np.zeros(len(keys), dtype=np.int64)
         if read_into(program, out, cstart, count, ostart, steps, encoded, status):
             k = int(np.flatnonzero(status)[0])
@@ -143,7 +142,7 @@ class ChunkEngine:
                 out[osl] = 0 if fill is None else fill
                 continue
             try:
-                chunk = self.chain.decode(data)
+                chunk = self.chain.decode(data if isinstance(data, bytes) else bytes(data))
             except ChunkDecodeError as e:
                 raise self._decode_error(str(e), keys[k]) from None
             except CodecError:
@@ -193,7 +192,6 @@ class ChunkEngine:
                        write_empty: bool, keys: list[str]) -> list:
         from ._ext.pipeline import encode_from, error_message
 
-        existing = [e if e is None or type(e) is bytes else bytes(e) for e in existing]
         status = np.zeros(len(keys), dtype=np.int64)
         result = encode_from(program, value, cstart, count, vstart, steps, existing,
                              np.ascontiguousarray(complete), write_empty, status)
@@ -215,7 +213,8 @@ class ChunkEngine:
         for k in range(len(keys)):
             if existing[k] is not None and not complete[k]:
                 try:
-                    chunk = np.array(self.chain.decode(existing[k]), dtype=spec.dtype, order="C")
+                    old = existing[k] if isinstance(existing[k], bytes) else bytes(existing[k])
+                    chunk = np.array(self.chain.decode(old), dtype=spec.dtype, order="C")
                 except ChunkDecodeError as e:
                     raise self._decode_error(f"existing chunk can't be updated: {e}", keys[k]) from None
             else:

@@ -78,6 +78,8 @@ class CodecChain:
                 bb.append(c)
         if ab is None:
             raise CodecError("codec chain needs an array->bytes codec (e.g. 'bytes')")
+        if hasattr(ab, "with_fill_value"):
+            ab = ab.with_fill_value(fill_value)
         spec = ChunkSpec(tuple(chunk_shape), dtype)
         for c in aa:
             spec = c.resolve(spec)

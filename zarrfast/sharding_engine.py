@@ -1,0 +1,263 @@
+"""Reads and writes of sharded arrays (``sharding_indexed`` as the whole v3 chain), on the batch kernels.
+
+Read: the selection is projected onto the *inner* chunk grid and grouped by shard. Per shard: one request for the
+whole shard when every inner chunk of it is needed, otherwise one suffix/prefix range for the index and one
+``get_ranges`` call for just the inner chunks selected (ranges closer than ``COALESCE_GAP`` are merged into one
+request). The inner chunks are then decoded straight into the output by the same kernel as unsharded chunks.
+
+Write: per shard, under a per-shard lock: inner chunks the selection covers completely are encoded from the value;
+partly covered ones are merged with their old contents; untouched inner chunks are copied forward as their stored
+bytes (never re-encoded). The new shard (chunks in inner C order, then the index) replaces the old one in a single
+``set`` (atomic on LocalStore). A shard whose inner chunks are all empty is deleted.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from .engine import ChunkEngine, run_parts
+from .errors import ChunkDecodeError
+from .indexing import BasicSelection
+from .codecs.sharding import decode_index, encode_index
+from .pipeline import CodecChain
+
+EMPTY = np.uint64(2**64 - 1)
+COALESCE_GAP = 64 * 1024          # merge two inner-chunk ranges when the bytes between them are at most this
+COALESCE_MAX = 32 * 1024 * 1024   # ... and the merged request stays below this size
+
+_LOCKS = [threading.Lock() for _ in range(128)]
+
+
+def shard_lock(store: Any, key: str) -> threading.Lock:
+    """The lock serialising read-modify-write of one shard (striped; equal stores share locks)."""
+    try:
+        h = hash((store, key))
+    except TypeError:
+        h = hash((id(store), key))
+    return _LOCKS[h % len(_LOCKS)]
+
+
+def coalesce(offsets: np.ndarray, nbytes: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+    """Merge byte ranges: returns the requests, and for each input range its request number and offset inside it."""
+    order = np.argsort(offsets, kind="stable")
+    requests: list[tuple[int, int]] = []
+    which = np.empty(len(offsets), dtype=np.int64)
+    within = np.empty(len(offsets), dtype=np.int64)
+    cur_start = cur_end = -1
+    for i in order.tolist():
+        o, n = int(offsets[i]), int(nbytes[i])
+        if requests and o - cur_end <= COALESCE_GAP and max(cur_end, o + n) - cur_start <= COALESCE_MAX:
+            cur_end = max(cur_end, o + n)
+            requests[-1] = (cur_start, cur_end - cur_start)
+        else:
+            cur_start, cur_end = o, o + n
+            requests.append((o, n))
+        which[i] = len(requests) - 1
+        within[i] = o - cur_start
+    return requests, which, within
+
+
+class ShardedEngine(ChunkEngine):
+    """``ChunkEngine`` whose chunks are the inner chunks of shards."""
+
+    def __init__(self, store: Any, path: str, codec: Any, shape: tuple[int, ...], shard_shape: tuple[int, ...],
+                 key_encoder: Any, dtype: np.dtype, fill_value: Any) -> None:
+        inner = tuple(codec.chunk_shape)
+        chain = CodecChain.from_v3(codec.get_config()["codecs"], inner, dtype, fill_value)
+        super().__init__(store, path, chain, shape, inner, key_encoder)
+        self.codec = codec
+        self.shard_shape = tuple(shard_shape)
+        self.cps = tuple(s // c for s, c in zip(shard_shape, inner))
+        self.n_inner = int(np.prod(self.cps, dtype=np.int64))
+        self.index_size = codec.index_nbytes(self.cps)
+        self.index_at_start = codec.index_location == "start"
+
+    # ---- index ----------------------------------------------------------------------------------------------
+    def _index_range(self) -> tuple[int, int | None]:
+        return (0, self.index_size) if self.index_at_start else (-self.index_size, None)
+
+    def _parse_index(self, raw: bytes, key: str, shard_nbytes: int | None) -> np.ndarray:
+        """(n_inner, 2) uint64 offsets/lengths, checked against the shard size when known."""
+        try:
+            index = decode_index(raw, self.cps, self.codec.index_codecs).reshape(-1, 2)
+        except ChunkDecodeError as e:
+            raise self._decode_error(f"shard index: {e}", key) from None
+        present = index[:, 0] != EMPTY
+        off, n = index[present, 0], index[present, 1]
+        lo = self.index_size if self.index_at_start else 0
+        hi = None if shard_nbytes is None else shard_nbytes - (0 if self.index_at_start else self.index_size)
+        bad = (off < lo) | (off + n < off)
+        if hi is not None:
+            bad |= off + n > hi
+        if bad.any():
+            where = np.flatnonzero(present)[np.flatnonzero(bad)[0]]
+            raise self._decode_error(f"shard index entry {np.unravel_index(where, self.cps)} points outside the "
+                                     "shard's data", key)
+        return index
+
+    def _shard_groups(self, coords: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+        """Rows grouped by shard: (row indices per shard, shard coords per group, inner flat index per row)."""
+        cps = np.asarray(self.cps, dtype=np.int64)
+        shard = coords // cps
+        local = coords - shard * cps
+        flat = np.ravel_multi_index(tuple(local.T), self.cps) if len(coords) else np.zeros(0, dtype=np.int64)
+        sid = np.ravel_multi_index(tuple(shard.T), tuple(int(m) + 1 for m in shard.max(axis=0))) if len(coords) \
+            else np.zeros(0, dtype=np.int64)
+        order = np.argsort(sid, kind="stable")
+        bounds = np.flatnonzero(np.diff(sid[order])) + 1
+        groups = np.split(order, bounds) if len(order) else []
+        return groups, np.array([shard[g[0]] for g in groups], dtype=np.int64).reshape(-1, len(self.shape)), flat
+
+    # ---- read ------------------------------------------------------------------------------------------------
+    def read(self, sel: BasicSelection, out: np.ndarray) -> None:
+        if sel.size == 0:
+            return
+        program = self.chain.read_program
+        native = self._use_native(program)
+        coords, cstart, count, ostart = self._project(sel, native)
+        steps = np.asarray(sel.steps, dtype=np.int64)
+        groups, shard_coords, flat = self._shard_groups(coords)
+        keys = self._keys(shard_coords)
+
+        def work(lo: int, hi: int) -> None:
+            for g in range(lo, hi):
+                rows = groups[g]
+                encoded = self._fetch_inner(keys[g], flat[rows])
+                names = [f"{keys[g]}[inner {int(i)}]" for i in flat[rows]] if not native else [keys[g]] * len(rows)
+                if native:
+                    self._read_native(program, out, cstart[rows], count[rows], ostart[rows], steps, encoded,
+                                      [f"{keys[g]} (inner chunk {np.unravel_index(int(i), self.cps)})"
+                                       for i in flat[rows]])
+                else:
+                    self._read_python(out, cstart[rows], count[rows], ostart[rows], steps, encoded, names)
+
+        run_parts(work, len(groups))
+
+    def _fetch_inner(self, key: str, flat: np.ndarray) -> list:
+        """Encoded bytes (memoryviews) of the inner chunks ``flat`` of one shard; None where missing."""
+        if len(flat) == self.n_inner:
+            data = self.store.get(key)
+            if data is None:
+                return [None] * len(flat)
+            ix = self._index_range()
+            raw = data[:self.index_size] if self.index_at_start else data[-self.index_size:]
+            if len(data) < self.index_size:
+                raise self._decode_error("shard is shorter than its index", key)
+            index = self._parse_index(bytes(raw), key, len(data))
+            view = memoryview(data)
+            entries = index[flat]
+            return [None if o == EMPTY else view[int(o):int(o) + int(n)] for o, n in entries.tolist()]
+        raw = self.store.get_range(key, *self._index_range())
+        if raw is None:
+            return [None] * len(flat)
+        if len(raw) != self.index_size:
+            raise self._decode_error("shard is shorter than its index", key)
+        index = self._parse_index(raw, key, None)
+        entries = index[flat]
+        present = np.flatnonzero(entries[:, 0] != EMPTY)
+        result: list = [None] * len(flat)
+        if len(present) == 0:
+            return result
+        requests, which, within = coalesce(entries[present, 0].astype(np.int64), entries[present, 1].astype(np.int64))
+        blobs = self.store.get_ranges(key, requests)
+        if blobs is None:
+            raise self._decode_error("shard disappeared while being read", key)
+        views = [memoryview(b) for b in blobs]
+        for j, i in enumerate(present.tolist()):
+            r = int(which[j])
+            start = int(within[j])
+            n = int(entries[i, 1])
+            if start + n > len(views[r]):
+                raise self._decode_error(f"shard index entry {np.unravel_index(int(flat[i]), self.cps)} points past "
+                                         "the end of the shard", key)
+            result[i] = views[r][start:start + n]
+        return result
+
+    # ---- write -----------------------------------------------------------------------------------------------
+    def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool) -> None:
+        if sel.size == 0:
+            return
+        program = self.chain.write_program
+        native = self._use_native(program)
+        coords, cstart, count, vstart = self._project(sel, native)
+        steps = np.asarray(sel.steps, dtype=np.int64)
+        inner = np.asarray(self.chunk_shape, dtype=np.int64)
+        extent = np.minimum(inner, np.asarray(self.shape, dtype=np.int64) - coords * inner)
+        complete = np.all((count == extent) & (np.abs(steps) == 1), axis=1).astype(np.uint8)
+        groups, shard_coords, flat = self._shard_groups(coords)
+        keys = self._keys(shard_coords)
+        shape = np.asarray(self.shape, dtype=np.int64)
+        sshape = np.asarray(self.shard_shape, dtype=np.int64)
+
+        def work(lo: int, hi: int) -> None:
+            for g in range(lo, hi):
+                rows = groups[g]
+                # inner chunks of this shard that hold array elements
+                valid = np.minimum(sshape, shape - shard_coords[g] * sshape)
+                n_valid = int(np.prod(-(-valid // inner)))
+                full = len(rows) == n_valid and bool(complete[rows].all())
+                with shard_lock(self.store, keys[g]):
+                    self._write_shard(keys[g], rows, flat[rows], full, program if native else None, value,
+                                      cstart, count, vstart, steps, complete, write_empty_chunks)
+
+        run_parts(work, len(groups))
+
+    def _write_shard(self, key: str, rows: np.ndarray, flat: np.ndarray, full: bool, program: Any,
+                     value: np.ndarray, cstart: np.ndarray, count: np.ndarray, vstart: np.ndarray, steps: np.ndarray,
+                     complete: np.ndarray, write_empty: bool) -> None:
+        old_parts: list = [None] * self.n_inner
+        if not full:
+            data = self.store.get(key)
+            if data is not None:
+                if len(data) < self.index_size:
+                    raise self._decode_error("existing shard is shorter than its index", key)
+                raw = data[:self.index_size] if self.index_at_start else data[-self.index_size:]
+                index = self._parse_index(bytes(raw), key, len(data))
+                view = memoryview(data)
+                for i, (o, n) in enumerate(index.tolist()):
+                    if o != int(EMPTY):
+                        old_parts[i] = view[o:o + n]
+        existing = [None if complete[r] else old_parts[f] for r, f in zip(rows.tolist(), flat.tolist())]
+        names = [f"{key} (inner chunk {np.unravel_index(int(f), self.cps)})" for f in flat.tolist()]
+        if program is not None:
+            new = self._encode_native(program, value, cstart[rows], count[rows], vstart[rows], steps, existing,
+                                      complete[rows], write_empty, names)
+        else:
+            new = self._encode_python(value, cstart[rows], count[rows], vstart[rows], steps, existing,
+                                      complete[rows], write_empty, names)
+        parts = old_parts
+        for f, b in zip(flat.tolist(), new):
+            parts[f] = b
+        self._store_shard(key, parts)
+
+    def _store_shard(self, key: str, parts: list) -> None:
+        index = np.full((self.n_inner, 2), EMPTY, dtype=np.uint64)
+        pos = self.index_size if self.index_at_start else 0
+        chunks = []
+        for i, b in enumerate(parts):
+            if b is None:
+                continue
+            n = len(b)
+            index[i, 0] = pos
+            index[i, 1] = n
+            pos += n
+            chunks.append(b)
+        if not chunks:
+            self.store.delete(key)
+            return
+        raw_index = encode_index(index.reshape(*self.cps, 2), self.codec.index_codecs)
+        body = b"".join(chunks)
+        self.store.set(key, raw_index + body if self.index_at_start else body + raw_index)
+
+
+def sharding_codec(meta: Any) -> Any:
+    """The ShardingCodec when the array's whole v3 chain is one ``sharding_indexed`` codec (else None)."""
+    if meta.zarr_format != 3 or len(meta.codecs) != 1 or meta.codecs[0].get("name") != "sharding_indexed":
+        return None
+    from .codecs.registry import codec_from_v3
+
+    codec = codec_from_v3(meta.codecs[0])
+    codec.validate(meta.chunk_shape, meta.dtype)
+    return codec
