@@ -108,7 +108,7 @@ def test_zarr_python_codec_object_is_accepted():
     ({"chunk_shape": [2], "codecs": [BYTES_LE, BYTES_LE]}, "more than one"),
     ({"chunk_shape": [2], "index_codecs": [BYTES_LE, {"name": "zstd"}]}, "unsupported index codec"),
     ({"chunk_shape": [2], "index_codecs": [CRC]}, "start with a 'bytes'"),
-    ({"chunk_shape": [2], "index_codecs": [{"name": "bytes"}]}, "endian"),
+    ({"chunk_shape": [2], "index_codecs": [{"name": "bytes", "configuration": {"endian": None}}]}, "endian"),
 ])
 def test_bad_configuration(kwargs, match):
     with pytest.raises(CodecError, match=match):
@@ -136,8 +136,9 @@ def test_shape_validation():
         c.encode(np.zeros((4, 4), "i4"))
     with pytest.raises(CodecError, match="does not divide"):
         c.decode(b"", ChunkSpec((5, 6), np.dtype("i4")))
-    with pytest.raises(CodecError, match="endian"):  # inner bytes codec without endian for a multi-byte type
-        ShardingCodec([2], codecs=[{"name": "bytes"}]).validate((4,), "i4")
+    with pytest.raises(CodecError, match="rank|axes"):  # inner codecs are checked against the inner chunk
+        ShardingCodec([2], codecs=[{"name": "transpose", "configuration": {"order": [1, 0]}}, BYTES_LE]).validate(
+            (4,), "i4")
     ShardingCodec([2], codecs=[{"name": "bytes"}]).validate((4,), "u1")
 
 
@@ -153,15 +154,16 @@ def shard_cases(draw):
     rank = draw(st.integers(1, 3))
     inner = tuple(draw(st.integers(1, 4)) for _ in range(rank))
     cps = tuple(draw(st.integers(1, 4 if rank < 3 else 3)) for _ in range(rank))
-    return dict(
-        inner=inner, cps=cps, shape=tuple(i * n for i, n in zip(inner, cps)),
-        dtype=draw(st.sampled_from(DTYPES)),
-        kind=draw(st.sampled_from(INNER_KINDS)),
-        location=draw(st.sampled_from(["start", "end"])),
-        index_codecs=draw(st.sampled_from([[BYTES_LE, CRC], [BYTES_LE], [BYTES_BE, CRC], [BYTES_BE, CRC, CRC]])),
-        fill=draw(st.sampled_from([0, 1, "nan"])),
-        seed=draw(st.integers(0, 2**32 - 1)),
-    )
+    return {
+        "inner": inner, "cps": cps, "shape": tuple(i * n for i, n in zip(inner, cps)),
+        "dtype": draw(st.sampled_from(DTYPES)),
+        "kind": draw(st.sampled_from(INNER_KINDS)),
+        "location": draw(st.sampled_from(["start", "end"])),
+        "index_codecs": draw(st.sampled_from([[BYTES_LE, CRC], [BYTES_LE], [BYTES_BE, CRC],
+                                              [BYTES_BE, CRC, CRC]])),
+        "fill": draw(st.sampled_from([0, 1, "nan"])),
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
 
 
 @settings(max_examples=120, deadline=None)
@@ -263,6 +265,24 @@ def test_nested_sharding():
     assert np.array_equal(deep.decode(deep.encode(v), ChunkSpec((16,), np.dtype("u2"))), v)
 
 
+def test_in_a_codec_chain():
+    """``CodecChain`` passes the array's fill value down and runs array->array codecs before the shard."""
+    from zarrfast.pipeline import CodecChain
+
+    sharding = {"name": "sharding_indexed", "configuration": {"chunk_shape": [3, 2], "codecs": [BYTES_BE]}}
+    chain = CodecChain.from_v3([{"name": "transpose", "configuration": {"order": [1, 0]}}, sharding],
+                               (4, 6), np.dtype("u4"), 9)
+    assert chain.read_program is None and chain.write_program is None  # the reference path
+    a = np.full((4, 6), 9, dtype="u4")
+    a[0, 0] = 1  # only the transposed inner chunk (0, 0) of the (6, 4) shard is stored
+    enc = chain.encode(a)
+    index = decode_index(enc[-index_nbytes((2, 2)):], (2, 2))
+    assert tuple(index[0, 0]) == (0, 24) and (index.reshape(-1, 2)[1:] == MAX_UINT64).all()
+    assert np.array_equal(chain.decode(enc), a)
+    with pytest.raises(CodecError, match="does not divide"):
+        CodecChain.from_v3([sharding], (4, 6), np.dtype("u4"), 0).decode(enc)
+
+
 def test_zero_dimensional_and_object_free_edge_cases():
     c = ShardingCodec([])
     a = np.array(3.5)
@@ -324,7 +344,7 @@ def _index(entries, cps):
     ({(1, 1): (4, MAX_UINT64)}, 168, "end", r"\(1, 1\).*neither"),
     ({(0, 0): (0, 10), (1, 1): (9, 10)}, 168, "end", r"\(0, 0\) and \(1, 1\).*overlapping"),
     ({(1, 1): (0, 10), (0, 1): (5, 2)}, 168, "end", r"\(1, 1\) and \(0, 1\).*overlapping"),
-    ({(0, 0): (90, 10)}, 168, "end", r"\(0, 0\).*overlaps the shard index \[100, 168\)"),
+    ({(0, 0): (95, 10)}, 168, "end", r"\(0, 0\).*overlaps the shard index \[100, 168\)"),
     ({(0, 1): (50, 10)}, 168, "start", r"\(0, 1\).*overlaps the shard index \[0, 68\)"),
 ])
 def test_validate_index_rejects(entries, size, location, match):
@@ -384,6 +404,26 @@ def test_corrupt_shards(location):
     bad[1, 0, 1] -= 1  # one byte short
     with pytest.raises(ChunkDecodeError, match=r"inner chunk \(1, 0\)"):
         codec.decode(with_index(bad), spec)
+
+
+@settings(max_examples=150, deadline=None)
+@given(kind=st.sampled_from(["le", "zstd", "gzip", "blosc"]), location=st.sampled_from(["start", "end"]),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=4),
+       cut=st.integers(-8, 8))
+def test_fuzzed_shards_raise_chunk_decode_error(kind, location, edits, cut):
+    """Without an index checksum, random damage decodes or raises ChunkDecodeError - nothing else."""
+    codec = ShardingCodec([2, 2], codecs=_inner_chain(kind, 2), index_codecs=[BYTES_LE], index_location=location)
+    a = np.arange(24, dtype="i4").reshape(4, 6)
+    a[:2, :2] = 0
+    raw = bytearray(codec.encode(a))
+    for pos, value in edits:
+        raw[pos % len(raw)] = value
+    raw = raw[:len(raw) + cut] if cut < 0 else raw + bytes(cut)
+    try:
+        out = codec.decode(bytes(raw), ChunkSpec((4, 6), np.dtype("i4")))
+    except ChunkDecodeError:
+        return
+    assert out.shape == (4, 6) and out.dtype == np.dtype("i4")
 
 
 def test_corrupt_inner_chunk_bytes_codec():
@@ -478,7 +518,7 @@ def _check_peer_written(root: Path, meta, data, case):
 
 
 def _write_ours(root: Path, meta, data, case):
-    shape, shard, _, dtype, fill = case[:5]
+    shape, shard, _, _, fill = case[:5]
     codec = _our_codec(meta)
     written = {}
     for key in _shard_keys(shape, shard):

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import copy
 import struct
-from typing import Any, ClassVar, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -257,11 +258,10 @@ class ShardingCodec(ArrayBytesCodec):
 
     def __init__(self, chunk_shape: Sequence[int], codecs: Sequence[Any] = DEFAULT_CODECS,
                  index_codecs: Sequence[Any] = DEFAULT_INDEX_CODECS, index_location: str = "end") -> None:
-        if isinstance(chunk_shape, (int, np.integer)):
-            chunk_shape = (chunk_shape,)
+        given: Any = (chunk_shape,) if isinstance(chunk_shape, (int, np.integer)) else chunk_shape
         try:
-            shape = tuple(int(c) for c in chunk_shape)
-            if any(isinstance(c, bool) or int(c) != c for c in chunk_shape):
+            shape = tuple(int(c) for c in given)
+            if isinstance(given, (str, bytes)) or any(isinstance(c, bool) or int(c) != c for c in given):
                 raise ValueError
         except (TypeError, ValueError):
             raise CodecError(f"sharding_indexed: chunk_shape must be a list of integers, not {chunk_shape!r}") from None
@@ -337,7 +337,7 @@ class ShardingCodec(ArrayBytesCodec):
 
             chain = CodecChain.from_v3([c.to_v3() for c in self.codecs], self.chunk_shape, dtype, self.fill_value)
             ab = chain.array_bytes
-            if hasattr(ab, "with_fill_value") and getattr(ab, "fill_value", None) is not self.fill_value:
+            if isinstance(ab, ShardingCodec) and ab.fill_value is not self.fill_value:
                 chain.array_bytes = ab.with_fill_value(self.fill_value)  # nested sharding
             self._chains[dtype] = chain
         return chain
@@ -444,11 +444,9 @@ class ShardingCodec(ArrayBytesCodec):
         flat_index = index.reshape(-1, 2)
         empty = flat_index[:, 0] == np.uint64(MAX_UINT64)
         mv = memoryview(data).cast("B") if not isinstance(data, bytes) else data
+        out = np.empty(spec.shape, dtype=dtype)
         if empty.any():
-            out = np.empty(spec.shape, dtype=dtype)
             out[...] = self._fill_element(dtype)
-        else:
-            out = np.empty(spec.shape, dtype=dtype)
         for flat in np.flatnonzero(~empty):
             off, n = int(flat_index[flat, 0]), int(flat_index[flat, 1])
             coords = _coords(int(flat), cps)
