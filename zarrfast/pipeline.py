@@ -83,6 +83,7 @@ class CodecChain:
         spec = ChunkSpec(tuple(chunk_shape), dtype)
         for c in aa:
             spec = c.resolve(spec)
+        spec = ab.resolve(spec)  # validates e.g. that inner chunks divide the shard, at open time
         bb = [c.with_typesize(spec.dtype.itemsize) if isinstance(c, BloscCodec) else c for c in bb]
         if isinstance(ab, BytesCodec) and ab.endian is None and dtype.itemsize > 1 and dtype.kind not in "SVbuU":
             raise CodecError(f"bytes codec: 'endian' is required for data type {dtype}")
@@ -155,6 +156,8 @@ class CodecChain:
             for c in self.array_codecs:
                 arr = c.encode(arr)
             data = self.array_bytes.encode(arr)  # type: ignore[union-attr]
+            if data is None:  # a shard whose inner chunks are all empty: nothing to store
+                return None  # type: ignore[return-value]
         for c in self.bytes_codecs:
             data = c.encode_bytes(data) if isinstance(c, NumcodecsCodec) else c.encode(data)
         return data

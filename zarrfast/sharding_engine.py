@@ -20,7 +20,7 @@ import numpy as np
 from .engine import ChunkEngine, run_parts
 from .errors import ChunkDecodeError
 from .indexing import BasicSelection
-from .codecs.sharding import decode_index, encode_index
+from .codecs.sharding import decode_index, encode_index, validate_index
 from .pipeline import CodecChain
 
 EMPTY = np.uint64(2**64 - 1)
@@ -95,6 +95,11 @@ class ShardedEngine(ChunkEngine):
             where = np.flatnonzero(present)[np.flatnonzero(bad)[0]]
             raise self._decode_error(f"shard index entry {np.unravel_index(where, self.cps)} points outside the "
                                      "shard's data", key)
+        if shard_nbytes is not None:
+            try:
+                validate_index(index.reshape(*self.cps, 2), shard_nbytes, self.codec.index_location, self.index_size)
+            except ChunkDecodeError as e:
+                raise self._decode_error(f"shard index: {e}", key) from None
         return index
 
     def _shard_groups(self, coords: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
