@@ -238,24 +238,22 @@ class ShardedEngine(ChunkEngine):
         self._store_shard(key, parts)
 
     def _store_shard(self, key: str, parts: list) -> None:
-        index = np.full((self.n_inner, 2), EMPTY, dtype=np.uint64)
-        pos = self.index_size if self.index_at_start else 0
-        chunks = []
-        for i, b in enumerate(parts):
-            if b is None:
-                continue
-            n = len(b)
-            index[i, 0] = pos
-            index[i, 1] = n
-            pos += n
-            chunks.append(b)
-        if not chunks:
+        present = [i for i, b in enumerate(parts) if b is not None]
+        if not present:
             self.store.delete(key)
             return
+        chunks = [parts[i] for i in present]
+        sizes = np.fromiter((len(b) for b in chunks), dtype=np.uint64, count=len(chunks))
+        index = np.full((self.n_inner, 2), EMPTY, dtype=np.uint64)
+        start = self.index_size if self.index_at_start else 0
+        index[present, 1] = sizes
+        index[present, 0] = np.cumsum(sizes) - sizes + np.uint64(start)
         raw_index = encode_index(index.reshape(*self.cps, 2), self.codec.index_codecs)
-        body = b"".join(chunks)
-        self.store.set(key, raw_index + body if self.index_at_start else body + raw_index)
-
+        if self.index_at_start:
+            chunks.insert(0, raw_index)
+        else:
+            chunks.append(raw_index)
+        self.store.set(key, b"".join(chunks))
 
 def sharding_codec(meta: Any) -> Any:
     """The ShardingCodec when the array's whole v3 chain is one ``sharding_indexed`` codec (else None)."""
