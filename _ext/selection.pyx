@@ -48,15 +48,25 @@ def project_basic(const int64_t[::1] chunk_shape, const int64_t[::1] starts, con
         per_axis.append((np.array(coords, dtype=np.int64), np.array(cstart, dtype=np.int64),
                          np.array(counts, dtype=np.int64), np.array(ostart, dtype=np.int64)))
         total *= len(coords)
-    out = [np.empty((total, nd), dtype=np.int64) for _ in range(4)]
+    coords_out = np.empty((total, nd), dtype=np.int64)
+    start_out = np.empty((total, nd), dtype=np.int64)
+    count_out = np.empty((total, nd), dtype=np.int64)
+    ostart_out = np.empty((total, nd), dtype=np.int64)
     if total == 0:
-        return tuple(out)
-    # C-order Cartesian product of the per-axis lists
+        return coords_out, start_out, count_out, ostart_out
+    cdef int64_t[:, ::1] co = coords_out, so = start_out, cn = count_out, oo = ostart_out
+    cdef int64_t[::1] a0, a1, a2, a3
+    cdef Py_ssize_t m_d
+    # C-order Cartesian product of the per-axis lists: row k takes entry (k // block) % m of axis d
     block = total
     for d in range(nd):
-        m = len(per_axis[d][0])
-        block //= m
-        for j in range(4):
-            col = np.repeat(per_axis[d][j], block)
-            out[j][:, d] = np.tile(col, total // (m * block))
-    return tuple(out)
+        a0, a1, a2, a3 = per_axis[d]
+        m_d = a0.shape[0]
+        block //= m_d
+        for k in range(total):
+            j = (k // block) % m_d
+            co[k, d] = a0[j]
+            so[k, d] = a1[j]
+            cn[k, d] = a2[j]
+            oo[k, d] = a3[j]
+    return coords_out, start_out, count_out, ostart_out

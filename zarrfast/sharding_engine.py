@@ -108,6 +108,8 @@ class ShardedEngine(ChunkEngine):
         shard = coords // cps
         local = coords - shard * cps
         flat = np.ravel_multi_index(tuple(local.T), self.cps) if len(coords) else np.zeros(0, dtype=np.int64)
+        if len(coords) and (shard == shard[0]).all():  # the common small read: one shard
+            return [np.arange(len(coords))], shard[:1], flat
         sid = np.ravel_multi_index(tuple(shard.T), tuple(int(m) + 1 for m in shard.max(axis=0))) if len(coords) \
             else np.zeros(0, dtype=np.int64)
         order = np.argsort(sid, kind="stable")
