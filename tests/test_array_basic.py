@@ -32,10 +32,7 @@ FORMATS = [2, 3]
 STORE_KINDS = ["dict", "memory", "dir", "zip"]
 REWRITABLE = ["dict", "memory", "dir"]
 
-# The 2.x-style helpers (create/zeros/ones/full/empty/array) fail for Zarr v3, their default format.
-HELPERS_V3_BUG = pytest.mark.xfail(
-    strict=True, reason="BUG: create/zeros/ones/full/empty/array with zarr_format=3 (the default) raise "
-    "UnknownCodecError: unknown codec 'default' (create() passes compressor='default' to create_array)")
+HELPERS_V3_BUG = None  # fixed: create/zeros/... on Zarr v3 (their default format)
 
 
 def fmt_params(v3_mark=None):
@@ -226,7 +223,6 @@ def test_array_from_data(store, fmt):
     np.testing.assert_array_equal(zarrfast.open_array(store.for_reading(), mode="r")[...], data)
 
 
-@HELPERS_V3_BUG
 @pytest.mark.parametrize("helper", ["zeros", "ones", "full", "empty", "array", "create"])
 def test_2x_helpers_default_format_is_v3(helper):
     """The helpers default to Zarr v3 like zarr-python 3 (and work without a store)."""
@@ -258,8 +254,6 @@ def test_from_array_copies_another_array(store, fmt):
     np.testing.assert_array_equal(zarrfast.open_array(store.for_reading(), mode="r")[...], src[...])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: from_array(data=<Array>) does not keep the source's codecs "
-                   "(zarr-python's compressors/filters/serializer default to 'keep')")
 def test_from_array_keeps_codecs_like_zarr_python():
     comp = [{"name": "gzip", "configuration": {"level": 2}}]
     src = zarrfast.create_array(store={}, shape=(10,), chunks=(3,), dtype="u2", compressors=comp)
@@ -270,8 +264,6 @@ def test_from_array_keeps_codecs_like_zarr_python():
     assert [dict(c) for c in got] == [dict(c) for c in expected]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: from_array(data=<v2 Array>) writes Zarr v3; zarr-python keeps the "
-                   "source's zarr_format when zarr_format is not given")
 def test_from_array_keeps_zarr_format_like_zarr_python():
     src = zarrfast.create_array(store={}, shape=(10,), chunks=(3,), dtype="u2", zarr_format=2)
     zsrc = zarr.create_array(store=zarr.storage.MemoryStore(), shape=(10,), chunks=(3,), dtype="u2",
@@ -843,8 +835,6 @@ _BLOSC_ZF_TS = "BUG: zarr-python BloscCodec objects without an explicit typesize
     "typesize=1 (and bitshuffle) instead of being tuned to the dtype as zarr-python does"
 _NC_DEFAULTS = "BUG: zarr-python numcodecs.* codec objects are written with the codec's default parameters filled " \
     "in; zarr-python writes only the configuration that was given"
-_V3_NC_FILTER = "BUG: numcodecs array->array codecs (numcodecs.delta, ...) as Zarr v3 filters fail: the chain sees " \
-    "a bytes->bytes codec before the serializer"
 
 # (id, zarrfast kwargs, zarr-python kwargs (None: the same), xfail reason)
 V3_FORMS = [
@@ -897,10 +887,10 @@ V3_FORMS = [
     ("zp-nc-zlib", dict(compressors=znc.Zlib(level=1)), None, None),
     ("zp-nc-bz2", dict(compressors=znc.BZ2(level=1)), None, None),
     ("zp-nc-lz4", dict(compressors=znc.LZ4()), None, _NC_DEFAULTS),
-    ("zp-nc-zstd", dict(compressors=znc.Zstd(level=2)), None, _NC_DEFAULTS),
-    ("zp-nc-delta", dict(filters=[znc.Delta(dtype="<i4")]), None, _V3_NC_FILTER),
+    ("zp-nc-zstd", dict(compressors=znc.Zstd(level=2)), None, None),
+    ("zp-nc-delta", dict(filters=[znc.Delta(dtype="<i4")]), None, None),
     ("v3-dict-nc-delta", dict(filters=[{"name": "numcodecs.delta", "configuration": {"dtype": "<i4"}}]),
-     dict(filters=[znc.Delta(dtype="<i4")]), _V3_NC_FILTER),
+     dict(filters=[znc.Delta(dtype="<i4")]), None),
 ]
 
 V2_FORMS = [
@@ -1039,9 +1029,6 @@ def test_metadata_fill_value_like_zarr_python(tmp_path, fmt, dtype, fill):
         assert json.load(f1) == json.load(f2)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a bytes serializer without endian ({'name': 'bytes'} or "
-                   "zarr.codecs.BytesCodec(endian=None)) is written as endian 'little' for 1-byte dtypes; "
-                   "zarr-python writes {'name': 'bytes'}")
 @pytest.mark.parametrize("serializer", [{"name": "bytes"}, zarr.codecs.BytesCodec(endian=None)], ids=["dict", "zp"])
 def test_serializer_without_endian_like_zarr_python(tmp_path, serializer):
     kw = dict(shape=(4,), chunks=(2,), dtype="u1", serializer=serializer, compressors=None)

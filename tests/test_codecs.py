@@ -73,8 +73,9 @@ def test_v3_form_round_trip(codec):
     again = C.codec_from_v3(doc)
     assert type(again) is type(codec)
     if codec.to_v3() == C.BytesCodec(endian=None).to_v3():
-        # {"name": "bytes"} reads as little-endian, as in zarr-python (BytesCodec.from_dict)
-        assert again.to_v3() == C.BytesCodec(endian="little").to_v3()
+        # {"name": "bytes"} keeps "no endian" (written back as is); multi-byte data is then read little-endian
+        assert again.endian is None and again.to_v3() == doc
+        assert again.stored_dtype(np.dtype("u2")) == np.dtype("<u2")
         return
     assert again == codec and again.to_v3() == doc
     assert C.as_codec(doc) == codec
@@ -114,9 +115,7 @@ def test_v3_only_codecs_have_no_v2_form(codec):
     (C.GzipCodec(level=3), zarr.codecs.GzipCodec(level=3)),
     (C.BytesCodec(endian="big"), zarr.codecs.BytesCodec(endian="big")),
     (C.BytesCodec(endian="little"), zarr.codecs.BytesCodec(endian="little")),
-    pytest.param(C.BytesCodec(endian=None), zarr.codecs.BytesCodec(endian=None), marks=pytest.mark.xfail(
-        strict=True, reason="BUG: as_codec(zarr.codecs.BytesCodec(endian=None)) (and {'name': 'bytes'}) becomes "
-        "endian 'little'; zarr-python keeps endian None and writes {'name': 'bytes'} for 1-byte dtypes")),
+    (C.BytesCodec(endian=None), zarr.codecs.BytesCodec(endian=None)),
     (C.TransposeCodec(order=[1, 0]), zarr.codecs.TransposeCodec(order=(1, 0))),
     (C.Crc32cCodec(), zarr.codecs.Crc32cCodec()),
 ], ids=repr)
@@ -237,9 +236,12 @@ def test_as_codec_zarr_python_numcodecs_objects(obj):
     assert dec == data
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: zarr-python numcodecs.* codec objects are written with the codec's "
-                   "default parameters filled in; zarr-python writes only the configuration given")
-@pytest.mark.parametrize("obj", [znc.LZ4(), znc.Zstd(level=2), znc.LZMA()], ids=repr)
+_OBJ_DEFAULTS = pytest.mark.xfail(strict=True, reason="BUG: zarr-python numcodecs.* codec objects that zarrfast "
+                                  "implements natively (lz4) or fills in (lzma) are written with default parameters")
+
+
+@pytest.mark.parametrize("obj", [pytest.param(znc.LZ4(), marks=_OBJ_DEFAULTS), znc.Zstd(level=2),
+                                 pytest.param(znc.LZMA(), marks=_OBJ_DEFAULTS)], ids=repr)
 def test_as_codec_zarr_python_numcodecs_objects_keep_configuration(obj):
     assert C.as_codec(obj).to_v3() == json.loads(json.dumps(obj.to_dict()))
 
@@ -574,9 +576,7 @@ NC_V2 = {
     "delta+shuffle+bz2": (dict(filters=[numcodecs.Delta(dtype="<i4"), numcodecs.Shuffle(elementsize=4)],
                                compressors=numcodecs.BZ2(level=1)), "<i4"),
 }
-_NC_FILTER_BUG = pytest.mark.xfail(strict=True, reason="BUG: numcodecs array->array codecs as Zarr v3 filters "
-                                   "(numcodecs.delta/fixedscaleoffset/quantize) fail: the v3 chain treats them as "
-                                   "bytes->bytes codecs placed before the serializer")
+_NC_FILTER_BUG = None  # fixed: numcodecs array->array codecs as v3 filters
 NC_V3 = {
     "bz2": (dict(compressors=[znc.BZ2(level=3)]), "<i4", None),
     "lzma": (dict(compressors=[znc.LZMA(preset=1)]), "<f8", None),
@@ -658,13 +658,7 @@ def test_numcodecs_only_v3(tmp_path, case):
         np.testing.assert_array_equal(zarrfast.open_array(zf_path, mode="r")[::-1, 2], expected[::-1, 2])
 
 
-_NC_DEFAULTS = pytest.mark.xfail(strict=True, reason="BUG: numcodecs.* codecs in v3 metadata are written with "
-                                 "the codec's default parameters filled in; zarr-python writes only the "
-                                 "configuration that was given")
-
-
-@pytest.mark.parametrize("case", [pytest.param(k, marks=_NC_DEFAULTS) if k in ("lzma", "shuffle") else
-                                  pytest.param(k, marks=v[2]) if v[2] else k for k, v in NC_V3.items()])
+@pytest.mark.parametrize("case", [pytest.param(k, marks=v[2]) if v[2] else k for k, v in NC_V3.items()])
 def test_numcodecs_only_v3_metadata_like_zarr_python(tmp_path, case):
     kwargs, dtype, _ = NC_V3[case]
     _a, zf_path, zp_path = _write_both(tmp_path, 3, kwargs, dtype, _data_for(dtype))
@@ -674,7 +668,7 @@ def test_numcodecs_only_v3_metadata_like_zarr_python(tmp_path, case):
 
 @pytest.mark.parametrize("doc", [
     {"name": "numcodecs.bz2", "configuration": {"level": 1}},
-    pytest.param({"name": "numcodecs.lzma", "configuration": {"preset": 2}}, marks=_NC_DEFAULTS),
+    {"name": "numcodecs.lzma", "configuration": {"preset": 2}},
     {"name": "numcodecs.shuffle", "configuration": {"elementsize": 4}},
 ])
 def test_numcodecs_v3_dicts(doc):

@@ -136,7 +136,8 @@ def _scenario(name, mod, fmt):
 
 
 def _xf(reason):
-    return pytest.mark.xfail(strict=True, reason=reason)
+    """Formerly an xfail for a bug now fixed; kept so the table still records what was wrong."""
+    return ()
 
 
 PARITY = [
@@ -349,8 +350,6 @@ def test_unknown_codec_in_metadata(case):
     assert "nope" in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: UnknownCodecError raised while opening an array does not name the "
-                   "array path (other metadata errors name '<path>/zarr.json')")
 @pytest.mark.parametrize("case", list(UNKNOWN_CODECS), ids=[f"v{f}-{n}" for f, n in UNKNOWN_CODECS])
 def test_unknown_codec_in_metadata_names_path(case):
     fmt, _ = case
@@ -667,9 +666,6 @@ def test_dtype_mismatch(fmt, dtype, value):
     assert NAME in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: values that don't fit the dtype are silently wrapped/truncated "
-                   "(a u1 array stores 300 as 44, NaN/inf in an int array become INT_MIN, complex loses its "
-                   "imaginary part); numpy and zarr-python raise")
 @pytest.mark.parametrize("dtype,value", [("u1", 300), ("u1", -1), ("i4", np.nan), ("i4", np.inf),
                                          ("f4", 1 + 1j), ("i2", 2**20)])
 def test_unrepresentable_value_rejected(dtype, value):
@@ -701,8 +697,6 @@ def test_bounds(fmt, sel):
         a.get_basic_selection(sel)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: BoundsCheckError messages don't name the array path "
-                   "(errors.py: 'Messages name the array path')")
 def test_bounds_message_names_array():
     a = zarrfast.create_array(store={}, name=NAME, shape=(10,), chunks=(4,), dtype="i4")
     with pytest.raises(E.BoundsCheckError) as info:
@@ -756,7 +750,6 @@ def test_read_only(tmp_path, fmt, how):
         a.attrs.update({"x": 1})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: ReadOnlyError from attrs writes doesn't name the array path")
 def test_read_only_attrs_message_names_array():
     d = {}
     zarrfast.create_array(store=d, name=NAME, shape=(10,), dtype="i4")

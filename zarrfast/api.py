@@ -30,6 +30,10 @@ def guess_chunks(shape: tuple[int, ...], itemsize: int, target: int = 1 << 20) -
     return tuple(chunks)
 
 
+def _is_default(x: Any) -> bool:
+    return isinstance(x, str) and x in ("auto", "default")
+
+
 def _as_list(x: Any) -> list:
     if x is None:
         return []
@@ -59,6 +63,9 @@ def _v3_codecs(dtype: np.dtype, filters: Any, serializer: Any, compressors: Any)
         filters = []
     if serializer == "auto" or serializer is None:
         serializer = BytesCodec("little" if dtype.itemsize > 1 and dtype.kind in "biufcmM" else None)
+    serializer = as_codec(serializer)
+    if isinstance(serializer, BytesCodec) and serializer.endian is None and dtype.itemsize > 1:
+        serializer = BytesCodec("little")  # the spec requires an endian for multi-byte types
     if compressors == "auto":
         compressors = [ZstdCodec(level=0, checksum=False)]
     chain = [as_codec(c) for c in _as_list(filters)] + [as_codec(serializer)]
@@ -72,9 +79,9 @@ def _v3_codecs(dtype: np.dtype, filters: Any, serializer: Any, compressors: Any)
 
 
 def _v2_codecs(dtype: np.dtype, filters: Any, compressors: Any, compressor: Any) -> tuple[Any, Any]:
-    if compressor is not _UNSET and compressor != "default":
+    if compressor is not _UNSET and not _is_default(compressor):
         compressors = compressor
-    elif compressor == "default":
+    elif _is_default(compressor):
         compressors = "auto"
     if compressors == "auto":
         comp = {"id": "zstd", "level": 0}
@@ -152,7 +159,7 @@ def create_array(store: Any = None, *, name: str | None = None, shape: Any = Non
                              dimension_names=tuple(dimension_names) if dimension_names is not None else None,
                              attributes=dict(attributes or {}))
     else:
-        if compressor is not _UNSET and compressors == "auto":
+        if compressor is not _UNSET and not _is_default(compressor) and _is_default(compressors):
             compressors = None if compressor is None else compressor
         codecs = _v3_codecs(dtype, filters, serializer, compressors)
         if shards is not None:
@@ -184,6 +191,19 @@ def from_array(store: Any = None, *, data: Any, **kwargs: Any) -> Array:
         kwargs.setdefault("chunks", src.chunks)
         kwargs.setdefault("fill_value", src.fill_value)
         kwargs.setdefault("attributes", dict(src.attrs))
+        fmt = kwargs.setdefault("zarr_format", getattr(src.metadata, "zarr_format", 3))
+        if isinstance(src, Array) and fmt == src.zarr_format:  # "keep" the source's codecs, like zarr-python
+            meta = src.metadata
+            if fmt == 2:
+                kwargs.setdefault("compressors", meta.compressor)
+                kwargs.setdefault("filters", list(meta.filters or ()))
+                kwargs.setdefault("order", meta.order)
+            else:
+                kwargs.setdefault("shards", src.shards)
+                kwargs.setdefault("filters", [c.to_v3() for c in src.filters])
+                kwargs.setdefault("serializer", src.serializer.to_v3())
+                kwargs.setdefault("compressors", [c.to_v3() for c in src.compressors])
+                kwargs.setdefault("dimension_names", meta.dimension_names)
         src = src[...]
     return create_array(store, data=np.asarray(src), **kwargs)
 

@@ -10,7 +10,7 @@ from .attributes import Attributes
 from .config import config
 from .engine import ChunkEngine
 from .sharding_engine import ShardedEngine, sharding_codec
-from .errors import DataTypeMismatchError, ReadOnlyError, SelectionError, ShapeMismatchError
+from .errors import CodecError, DataTypeMismatchError, ReadOnlyError, SelectionError, ShapeMismatchError
 from .indexing import BasicSelection, is_basic_selection, normalize_basic
 from .metadata import ArrayMetadata
 from .nodes import write_metadata
@@ -31,7 +31,12 @@ class Array:
 
     def _set_metadata(self, metadata: ArrayMetadata) -> None:
         self._metadata = metadata
-        self._chain = chain_for(metadata)
+        try:
+            self._chain = chain_for(metadata)
+        except CodecError as e:
+            doc = "zarr.json" if metadata.zarr_format == 3 else ".zarray"
+            where = f"{self._path}/{doc}" if self._path else doc
+            raise type(e)(f"{where}: {e}") from None
         keys = get_chunk_key_encoder(metadata.chunk_key_encoding, metadata.dimension_separator)
         self._sharding = sharding_codec(metadata)
         if self._sharding is not None:
@@ -138,7 +143,7 @@ class Array:
 
     @property
     def attrs(self) -> Attributes:
-        return Attributes(lambda: self._metadata.attributes, self._put_attributes, self._read_only)
+        return Attributes(lambda: self._metadata.attributes, self._put_attributes, self._read_only, self.name)
 
     def _put_attributes(self, attributes: dict) -> None:
         self._update_metadata(dataclasses.replace(self._metadata, attributes=attributes))
@@ -163,8 +168,14 @@ class Array:
         raise SelectionError(f"unsupported selection {selection!r}: only integers, slices and Ellipsis "
                              "are supported in this version")
 
+    def _normalize(self, selection: Any) -> BasicSelection:
+        try:
+            return normalize_basic(selection, self.shape)
+        except SelectionError as e:
+            raise type(e)(f"array {self.name!r}: {e}") from None
+
     def get_basic_selection(self, selection: Any = Ellipsis, *, out: np.ndarray | None = None) -> Any:
-        sel = normalize_basic(selection, self.shape)
+        sel = self._normalize(selection)
         result = self._read(sel, out)
         if out is not None:
             return out
@@ -214,7 +225,7 @@ class Array:
     def set_basic_selection(self, selection: Any, value: Any) -> None:
         if self._read_only:
             raise ReadOnlyError(f"array {self.name!r} is read-only")
-        sel = normalize_basic(selection, self.shape)
+        sel = self._normalize(selection)
         value = self._prepare_value(value, sel)
         wec = self._write_empty_chunks
         if wec is None:
@@ -223,13 +234,18 @@ class Array:
 
     def _prepare_value(self, value: Any, sel: BasicSelection) -> np.ndarray:
         try:
-            arr = np.asarray(value)
-            if arr.dtype != self.dtype:
-                if arr.dtype.kind in "SUO" and self.dtype.kind in "biufc":
-                    raise DataTypeMismatchError(f"can't store values of dtype {arr.dtype} in array {self.name!r} "
-                                                f"of dtype {self.dtype}")
-                arr = arr.astype(self.dtype)
-        except (ValueError, TypeError) as e:
+            if isinstance(value, np.ndarray):  # arrays cast like numpy assignment does
+                arr = value
+                if arr.dtype != self.dtype:
+                    if arr.dtype.kind in "SUO" and self.dtype.kind in "biufc":
+                        raise DataTypeMismatchError(f"can't store values of dtype {arr.dtype} in array "
+                                                    f"{self.name!r} of dtype {self.dtype}")
+                    arr = arr.astype(self.dtype)
+            else:  # Python scalars and lists: out-of-range values raise, as in numpy and zarr-python
+                if isinstance(value, (str, bytes)) and self.dtype.kind in "biufc":
+                    raise DataTypeMismatchError(f"can't store {value!r} in array {self.name!r} of dtype {self.dtype}")
+                arr = np.asarray(value, dtype=self.dtype)
+        except (ValueError, TypeError, OverflowError) as e:
             raise DataTypeMismatchError(f"can't convert value to {self.dtype} for array {self.name!r}: {e}") from None
         try:
             arr = np.broadcast_to(arr, sel.result_shape)

@@ -8,16 +8,18 @@ from typing import Any, Callable, Iterator
 class Attributes(MutableMapping):
     """User attributes of a node. Every change is written to the store at once."""
 
-    def __init__(self, get: Callable[[], dict], put: Callable[[dict], None], read_only: bool = False) -> None:
+    def __init__(self, get: Callable[[], dict], put: Callable[[dict], None], read_only: bool = False,
+                 name: str = "") -> None:
         self._get = get
         self._put = put
         self._read_only = read_only
+        self._name = name
 
     def _update(self, new: dict) -> None:
         if self._read_only:
             from .errors import ReadOnlyError
 
-            raise ReadOnlyError("attributes of a read-only node can't be changed")
+            raise ReadOnlyError(f"attributes of read-only node {self._name!r} can't be changed")
         self._put(new)
 
     def __getitem__(self, key: str) -> Any:

@@ -29,7 +29,7 @@ class MustUnderstandError(MetadataError):
 
 
 # --- nodes ----------------------------------------------------------------------------------
-class NodeNotFoundError(ZarrfastError, FileNotFoundError):
+class NodeNotFoundError(ZarrfastError, FileNotFoundError, ValueError):
     """No array or group at the given path."""
 
 
@@ -41,7 +41,7 @@ class GroupNotFoundError(NodeNotFoundError):
     """No group at the given path."""
 
 
-class ContainsNodeError(ZarrfastError, FileExistsError):
+class ContainsNodeError(ZarrfastError, FileExistsError, ValueError):
     """An array or group already exists where one is to be created."""
 
 
@@ -93,7 +93,7 @@ class ShapeMismatchError(ZarrfastError, ValueError):
     """A value's shape can't be broadcast to the selection."""
 
 
-class DataTypeMismatchError(ZarrfastError, TypeError):
+class DataTypeMismatchError(ZarrfastError, TypeError, ValueError):
     """A value can't be converted safely to the array's data type."""
 
 
@@ -106,7 +106,7 @@ class InvalidKeyError(StoreError, ValueError):
     """A store key that is malformed or would escape the store's root."""
 
 
-class ReadOnlyError(StoreError, PermissionError):
+class ReadOnlyError(StoreError, PermissionError, ValueError):
     """A write to a store (or array) opened read-only."""
 
 

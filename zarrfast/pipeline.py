@@ -64,6 +64,8 @@ class CodecChain:
         objs = [codec_from_v3(c) for c in codecs]
         aa, ab, bb = [], None, []
         for c in objs:
+            if isinstance(c, NumcodecsCodec) and ab is None:
+                c.kind = "array_to_array"  # type: ignore[misc]  # numcodecs filter (delta, quantize ...)
             if c.kind == "array_to_array":
                 if ab is not None:
                     raise CodecError(f"codec {c.name!r}: array->array codecs must come before the array->bytes codec")
@@ -85,8 +87,6 @@ class CodecChain:
             spec = c.resolve(spec)
         spec = ab.resolve(spec)  # validates e.g. that inner chunks divide the shard, at open time
         bb = [c.with_typesize(spec.dtype.itemsize) if isinstance(c, BloscCodec) else c for c in bb]
-        if isinstance(ab, BytesCodec) and ab.endian is None and dtype.itemsize > 1 and dtype.kind not in "SVbuU":
-            raise CodecError(f"bytes codec: 'endian' is required for data type {dtype}")
         return cls(aa, ab, bb, chunk_shape, dtype, fill_value, zarr_format=3)
 
     @classmethod
@@ -116,8 +116,7 @@ class CodecChain:
         spec = self.spec
         specs = [spec]
         for c in self.array_codecs:
-            if not isinstance(c, NumcodecsCodec):
-                spec = c.resolve(spec)
+            spec = c.resolve(spec)
             specs.append(spec)
         has_filters = any(isinstance(c, NumcodecsCodec) for c in self.array_codecs)
         for i, c in enumerate(reversed(self.bytes_codecs)):

@@ -18,13 +18,18 @@ class BytesCodec(ArrayBytesCodec):
             raise CodecError(f"bytes codec: endian must be 'little', 'big' or null, not {endian!r}")
         self.endian = endian
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> BytesCodec:
+        return cls(**{"endian": None, **config})  # absent in JSON means no endian (1-byte types)
+
     def get_config(self) -> dict[str, Any]:
         return {} if self.endian is None else {"endian": self.endian}
 
     def stored_dtype(self, dtype: np.dtype) -> np.dtype:
-        if dtype.itemsize <= 1 or dtype.byteorder == "|" or self.endian is None:
+        """Stored byte order; a missing endian on a multi-byte type is read leniently as little-endian."""
+        if dtype.itemsize <= 1 or dtype.byteorder == "|":
             return dtype
-        return dtype.newbyteorder("<" if self.endian == "little" else ">")
+        return dtype.newbyteorder(">" if self.endian == "big" else "<")
 
     def swap_unit(self, dtype: np.dtype) -> int:
         """Word size to byte-swap between memory and storage (0: no swap)."""

@@ -28,18 +28,27 @@ class NumcodecsCodec(ArrayArrayCodec):
 
     name: ClassVar[str] = "numcodecs"
 
-    def __init__(self, codec: Any, kind: str = "bytes_to_bytes") -> None:
+    def __init__(self, codec: Any, kind: str = "bytes_to_bytes", config: dict[str, Any] | None = None) -> None:
         self.codec = codec
         self.kind = kind  # type: ignore[misc]
+        self._config = config  # the v3 configuration as given (written back as is, like zarr-python)
 
     @property
     def codec_id(self) -> str:  # type: ignore[override]
         return self.codec.codec_id
 
     def get_config(self) -> dict[str, Any]:
+        if self._config is not None:
+            return dict(self._config)
         config = dict(self.codec.get_config())
         config.pop("id", None)
         return config
+
+    def resolve(self, spec: ChunkSpec) -> ChunkSpec:
+        astype = getattr(self.codec, "astype", None)  # delta, fixedscaleoffset, quantize ... may change the dtype
+        if self.kind == "array_to_array" and astype is not None:
+            return ChunkSpec(spec.shape, np.dtype(astype))
+        return spec
 
     def to_v3(self) -> dict[str, Any]:
         config = self.get_config()
@@ -79,7 +88,9 @@ class NumcodecsCodec(ArrayArrayCodec):
             return self.decode_bytes(chunk, spec)
         out = np.asarray(self.codec.decode(chunk))
         if isinstance(spec, ChunkSpec):
-            out = out.view(spec.dtype).reshape(spec.shape) if out.dtype != spec.dtype else out.reshape(spec.shape)
+            if out.dtype != spec.dtype:
+                out = out.view(spec.dtype) if out.dtype == np.uint8 else out.astype(spec.dtype)
+            out = out.reshape(spec.shape)
         return out
 
 

@@ -53,7 +53,7 @@ def codec_from_v3(spec: dict[str, Any] | str) -> Codec:
         except TypeError as e:
             raise CodecError(f"codec {name!r}: bad configuration {config!r} ({e})") from None
     if isinstance(name, str) and name.startswith("numcodecs."):
-        return NumcodecsCodec(get_numcodecs_codec({"id": name[len("numcodecs."):], **config}))
+        return NumcodecsCodec(get_numcodecs_codec({"id": name[len("numcodecs."):], **config}), config=config)
     raise UnknownCodecError(f"unknown codec {name!r}")
 
 
@@ -93,5 +93,12 @@ def as_codec(obj: Any) -> Codec:
                 pass
         return NumcodecsCodec(obj)
     if hasattr(obj, "to_dict"):  # zarr-python v3 codec object
-        return codec_from_v3(obj.to_dict())
+        spec = obj.to_dict()
+        if spec.get("name") == "blosc" and getattr(obj, "typesize", 0) is None:
+            config = dict(spec.get("configuration") or {})
+            config.pop("typesize", None)  # resolved from the dtype, as zarr-python does
+            if getattr(obj, "shuffle", 0) is None:
+                config["shuffle"] = -1
+            spec = {"name": "blosc", "configuration": config}
+        return codec_from_v3(spec)
     raise CodecError(f"not a codec: {obj!r}")
