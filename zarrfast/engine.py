@@ -100,6 +100,20 @@ class ChunkEngine:
         per = max(1, int(config.get("batch_bytes")) // max(1, self.chain.spec.nbytes))
         return [(a, min(a + per, hi)) for a in range(lo, hi, per)]
 
+    def _plan(self, sel: BasicSelection, for_write: bool) -> tuple[Any, tuple[np.ndarray, ...], np.ndarray]:
+        """(native program or None, projection (coords, chunk_start, count, out_start), steps)."""
+        program = self.chain.write_program if for_write else self.chain.read_program
+        native = self._use_native(program)
+        return (program if native else None), self._project(sel, native), np.asarray(sel.steps, dtype=np.int64)
+
+    def _complete(self, coords: np.ndarray, count: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        """Per chunk: 1 if the selection covers every valid element of it with unit steps."""
+        if not len(self.shape):
+            return np.ones(len(coords), dtype=np.uint8)
+        cs = np.asarray(self.chunk_shape, dtype=np.int64)
+        extent = np.minimum(cs, np.asarray(self.shape, dtype=np.int64) - coords * cs)
+        return np.all((count == extent) & (np.abs(steps) == 1), axis=1).astype(np.uint8)
+
     def _decode_error(self, message: str, key: str) -> ChunkDecodeError:
         return ChunkDecodeError(message, path=self.path or "/", chunk_key=key)
 
@@ -108,16 +122,13 @@ class ChunkEngine:
         """Fill ``out`` (shape ``sel.lengths``, the array's dtype) with the selected region."""
         if sel.size == 0:
             return
-        program = self.chain.read_program
-        native = self._use_native(program)
-        coords, cstart, count, ostart = self._project(sel, native)
-        steps = np.asarray(sel.steps, dtype=np.int64)
+        program, (coords, cstart, count, ostart), steps = self._plan(sel, for_write=False)
         keys = self._keys(coords)
 
         def work(lo: int, hi: int) -> None:
             for a, b in self._batches(lo, hi):
                 encoded = self.store.get_many(keys[a:b])
-                if native:
+                if program is not None:
                     self._read_native(program, out, cstart[a:b], count[a:b], ostart[a:b], steps, encoded, keys[a:b])
                 else:
                     self._read_python(out, cstart[a:b], count[a:b], ostart[a:b], steps, encoded, keys[a:b])
@@ -156,14 +167,8 @@ class ChunkEngine:
         """Store ``value`` (already broadcast to ``sel.lengths``, the array's dtype) into the selected region."""
         if sel.size == 0:
             return
-        program = self.chain.write_program
-        native = self._use_native(program)
-        coords, cstart, count, vstart = self._project(sel, native)
-        steps = np.asarray(sel.steps, dtype=np.int64)
-        extent = np.minimum(np.asarray(self.chunk_shape, dtype=np.int64),
-                            np.asarray(self.shape, dtype=np.int64) - coords * np.asarray(self.chunk_shape, dtype=np.int64))
-        complete = np.all((count == extent) & (np.abs(steps) == 1), axis=1).astype(np.uint8) if len(self.shape) \
-            else np.ones(len(coords), dtype=np.uint8)
+        program, (coords, cstart, count, vstart), steps = self._plan(sel, for_write=True)
+        complete = self._complete(coords, count, steps)
         keys = self._keys(coords)
 
         def work(lo: int, hi: int) -> None:
@@ -172,7 +177,7 @@ class ChunkEngine:
                 need = [k for k, c in zip(bkeys, complete[a:b]) if not c]
                 old = dict(zip(need, self.store.get_many(need))) if need else {}
                 existing = [old.get(k) for k in bkeys]
-                if native:
+                if program is not None:
                     encoded = self._encode_native(program, value, cstart[a:b], count[a:b], vstart[a:b], steps,
                                                   existing, complete[a:b], write_empty_chunks, bkeys)
                 else:

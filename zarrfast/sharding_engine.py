@@ -117,14 +117,16 @@ class ShardedEngine(ChunkEngine):
         groups = np.split(order, bounds) if len(order) else []
         return groups, np.array([shard[g[0]] for g in groups], dtype=np.int64).reshape(-1, len(self.shape)), flat
 
+    def _inner_names(self, key: str, flat: np.ndarray) -> list[str]:
+        """How errors name inner chunks: the shard key plus the inner chunk's coordinates."""
+        return [f"{key} (inner chunk {tuple(int(c) for c in np.unravel_index(int(f), self.cps))})"
+                for f in flat.tolist()]
+
     # ---- read ------------------------------------------------------------------------------------------------
     def read(self, sel: BasicSelection, out: np.ndarray) -> None:
         if sel.size == 0:
             return
-        program = self.chain.read_program
-        native = self._use_native(program)
-        coords, cstart, count, ostart = self._project(sel, native)
-        steps = np.asarray(sel.steps, dtype=np.int64)
+        program, (coords, cstart, count, ostart), steps = self._plan(sel, for_write=False)
         groups, shard_coords, flat = self._shard_groups(coords)
         keys = self._keys(shard_coords)
 
@@ -132,11 +134,9 @@ class ShardedEngine(ChunkEngine):
             for g in range(lo, hi):
                 rows = groups[g]
                 encoded = self._fetch_inner(keys[g], flat[rows])
-                names = [f"{keys[g]}[inner {int(i)}]" for i in flat[rows]] if not native else [keys[g]] * len(rows)
-                if native:
-                    self._read_native(program, out, cstart[rows], count[rows], ostart[rows], steps, encoded,
-                                      [f"{keys[g]} (inner chunk {np.unravel_index(int(i), self.cps)})"
-                                       for i in flat[rows]])
+                names = self._inner_names(keys[g], flat[rows])
+                if program is not None:
+                    self._read_native(program, out, cstart[rows], count[rows], ostart[rows], steps, encoded, names)
                 else:
                     self._read_python(out, cstart[rows], count[rows], ostart[rows], steps, encoded, names)
 
@@ -186,13 +186,9 @@ class ShardedEngine(ChunkEngine):
     def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool) -> None:
         if sel.size == 0:
             return
-        program = self.chain.write_program
-        native = self._use_native(program)
-        coords, cstart, count, vstart = self._project(sel, native)
-        steps = np.asarray(sel.steps, dtype=np.int64)
+        program, (coords, cstart, count, vstart), steps = self._plan(sel, for_write=True)
+        complete = self._complete(coords, count, steps)
         inner = np.asarray(self.chunk_shape, dtype=np.int64)
-        extent = np.minimum(inner, np.asarray(self.shape, dtype=np.int64) - coords * inner)
-        complete = np.all((count == extent) & (np.abs(steps) == 1), axis=1).astype(np.uint8)
         groups, shard_coords, flat = self._shard_groups(coords)
         keys = self._keys(shard_coords)
         shape = np.asarray(self.shape, dtype=np.int64)
@@ -206,7 +202,7 @@ class ShardedEngine(ChunkEngine):
                 n_valid = int(np.prod(-(-valid // inner)))
                 full = len(rows) == n_valid and bool(complete[rows].all())
                 with shard_lock(self.store, keys[g]):
-                    self._write_shard(keys[g], rows, flat[rows], full, program if native else None, value,
+                    self._write_shard(keys[g], rows, flat[rows], full, program, value,
                                       cstart, count, vstart, steps, complete, write_empty_chunks)
 
         run_parts(work, len(groups))
@@ -227,7 +223,7 @@ class ShardedEngine(ChunkEngine):
                     if o != int(EMPTY):
                         old_parts[i] = view[o:o + n]
         existing = [None if complete[r] else old_parts[f] for r, f in zip(rows.tolist(), flat.tolist())]
-        names = [f"{key} (inner chunk {np.unravel_index(int(f), self.cps)})" for f in flat.tolist()]
+        names = self._inner_names(key, flat)
         if program is not None:
             new = self._encode_native(program, value, cstart[rows], count[rows], vstart[rows], steps, existing,
                                       complete[rows], write_empty, names)
