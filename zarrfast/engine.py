@@ -167,6 +167,8 @@ class ChunkEngine:
         """Store ``value`` (already broadcast to ``sel.lengths``, the array's dtype) into the selected region."""
         if sel.size == 0:
             return
+        # a store that can't delete (zip) keeps all-fill chunks rather than failing to remove them
+        write_empty_chunks = write_empty_chunks or not getattr(self.store, "supports_deletes", True)
         program, (coords, cstart, count, vstart), steps = self._plan(sel, for_write=True)
         complete = self._complete(coords, count, steps)
         keys = self._keys(coords)

@@ -186,6 +186,8 @@ class ShardedEngine(ChunkEngine):
     def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool) -> None:
         if sel.size == 0:
             return
+        # a store that can't delete (zip) keeps all-fill chunks rather than failing to remove them
+        write_empty_chunks = write_empty_chunks or not getattr(self.store, "supports_deletes", True)
         program, (coords, cstart, count, vstart), steps = self._plan(sel, for_write=True)
         complete = self._complete(coords, count, steps)
         inner = np.asarray(self.chunk_shape, dtype=np.int64)
