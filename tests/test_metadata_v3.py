@@ -90,8 +90,8 @@ def test_data_type_names(name: str) -> None:
     "value",
     [
         "float128",
-        "string",
-        "r16",
+        "strings",
+        "r12",
         "Float32",
         {"name": "numpy.datetime64", "configuration": {"unit": "ns"}},
         {"name": "int32", "configuration": {"x": 1}},

@@ -12,6 +12,8 @@ from .engine import ChunkEngine
 from .sharding_engine import ShardedEngine, sharding_codec
 from .errors import CodecError, DataTypeMismatchError, ReadOnlyError, SelectionError, ShapeMismatchError
 from .indexing import BasicSelection, is_basic_selection, normalize_basic
+from . import indexing_advanced as _adv
+from . import array_extras as _extras
 from .metadata import ArrayMetadata
 from .nodes import write_metadata
 from .chunk_key import get_chunk_key_encoder
@@ -165,8 +167,11 @@ class Array:
     def __getitem__(self, selection: Any) -> Any:
         if is_basic_selection(selection):
             return self.get_basic_selection(selection)
-        raise SelectionError(f"unsupported selection {selection!r}: only integers, slices and Ellipsis "
-                             "are supported in this version")
+        if _adv.is_pure_fancy_indexing(selection, self.ndim):
+            return self.vindex[selection]
+        if _adv.is_pure_orthogonal_indexing(selection, self.ndim):
+            return self.get_orthogonal_selection(selection)
+        raise SelectionError(f"unsupported selection {selection!r} for array {self.name!r}")
 
     def _normalize(self, selection: Any) -> BasicSelection:
         try:
@@ -219,8 +224,12 @@ class Array:
     def __setitem__(self, selection: Any, value: Any) -> None:
         if is_basic_selection(selection):
             return self.set_basic_selection(selection, value)
-        raise SelectionError(f"unsupported selection {selection!r}: only integers, slices and Ellipsis "
-                             "are supported in this version")
+        if _adv.is_pure_fancy_indexing(selection, self.ndim):
+            self.vindex[selection] = value
+            return
+        if _adv.is_pure_orthogonal_indexing(selection, self.ndim):
+            return self.set_orthogonal_selection(selection, value)
+        raise SelectionError(f"unsupported selection {selection!r} for array {self.name!r}")
 
     def set_basic_selection(self, selection: Any, value: Any) -> None:
         if self._read_only:
@@ -233,6 +242,10 @@ class Array:
         self._engine.write(sel, value, bool(wec))
 
     def _prepare_value(self, value: Any, sel: BasicSelection) -> np.ndarray:
+        arr = self._coerce_value(value, sel.result_shape)
+        return arr.reshape(sel.lengths) if arr.ndim != len(sel.lengths) else arr
+
+    def _coerce_value(self, value: Any, shape: tuple[int, ...]) -> np.ndarray:
         try:
             if isinstance(value, np.ndarray):  # arrays cast like numpy assignment does
                 arr = value
@@ -248,11 +261,212 @@ class Array:
         except (ValueError, TypeError, OverflowError) as e:
             raise DataTypeMismatchError(f"can't convert value to {self.dtype} for array {self.name!r}: {e}") from None
         try:
-            arr = np.broadcast_to(arr, sel.result_shape)
+            return np.broadcast_to(arr, shape)
         except ValueError:
             raise ShapeMismatchError(f"value of shape {arr.shape} can't be broadcast to the selection shape "
-                                     f"{sel.result_shape} of array {self.name!r}") from None
-        return arr.reshape(sel.lengths) if arr.ndim != len(sel.lengths) else arr
+                                     f"{shape} of array {self.name!r}") from None
+
+    def _check_writable(self) -> None:
+        if self._read_only:
+            raise ReadOnlyError(f"array {self.name!r} is read-only")
+
+    def _wec(self) -> bool:
+        wec = self._write_empty_chunks
+        if wec is None:
+            wec = config.get("write_empty_chunks")
+        return bool(wec)
+
+    def _with_name(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except SelectionError as e:
+            raise type(e)(f"array {self.name!r}: {e}") from None
+
+    def _deliver(self, result: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+        if out is None:
+            return result
+        if out.shape != result.shape:
+            raise ShapeMismatchError(f"out has shape {out.shape}, the selection {result.shape}")
+        if out.dtype != self.dtype:
+            raise DataTypeMismatchError(f"out has dtype {out.dtype}, the array {self.dtype}")
+        out[...] = result
+        return out
+
+    # ---- shape changes and statistics ------------------------------------------------------------------------
+    def resize(self, new_shape: Any, delete_outside_chunks: bool = True) -> None:
+        """Change the shape (metadata only, plus clean-up): chunks (shards) wholly outside the new shape are
+        deleted, and the parts of kept edge chunks beyond it are reset to the fill value, so they read as fill if
+        the array grows again."""
+        self._check_writable()
+        new = _extras.normalize_shape(new_shape, self.ndim)
+        old = self.shape
+        grid = self._metadata.chunk_shape
+        if delete_outside_chunks:
+            for region in _extras.edge_slabs(old, new, grid):
+                sel = normalize_basic(region, old)
+                fill = 0 if self.fill_value is None else self.fill_value
+                self._engine.write(sel, np.broadcast_to(np.asarray(fill, dtype=self.dtype), sel.lengths), False)
+            coords = _extras.outside_chunk_coords(old, new, grid)
+            if len(coords):
+                self._store.delete_many(self._engine._keys(coords))
+        self._update_metadata(dataclasses.replace(self._metadata, shape=new))
+
+    def append(self, data: Any, axis: int = 0) -> tuple[int, ...]:
+        """Grow the array along ``axis`` by ``data`` and write it there; returns the new shape."""
+        self._check_writable()
+        data = np.asanyarray(data)
+        if axis < -self.ndim or axis >= self.ndim or not self.ndim:
+            raise ShapeMismatchError(f"axis {axis} is out of range for an array of {self.ndim} dimensions")
+        axis %= self.ndim
+        if data.ndim != self.ndim or any(a != b for i, (a, b) in enumerate(zip(data.shape, self.shape))
+                                         if i != axis):
+            raise ShapeMismatchError(f"shape of data to append {data.shape} is not compatible with the array "
+                                     f"{self.shape}: all dimensions must match except axis {axis}")
+        old = self.shape
+        new = tuple(s + data.shape[axis] if i == axis else s for i, s in enumerate(old))
+        self.resize(new)
+        region = tuple(slice(old[i], new[i]) if i == axis else slice(None) for i in range(self.ndim))
+        self[region] = data
+        return new
+
+    @property
+    def nchunks_initialized(self) -> int:
+        """Number of stored chunks (found by listing the array's prefix). For sharded arrays, as zarr-python
+        3.1 does: stored shards times inner chunks per shard."""
+        n = len(_extras.chunk_keys_stored(self))
+        if self._sharding is not None:
+            n *= int(np.prod([s // c for s, c in zip(self._metadata.chunk_shape, self.chunks)], dtype=np.int64))
+        return n
+
+    @property
+    def nshards_initialized(self) -> int:
+        return len(_extras.chunk_keys_stored(self))
+
+    def nbytes_stored(self) -> int:
+        """Bytes stored under the array's prefix, metadata documents included."""
+        return _extras.nbytes_stored(self)
+
+    @property
+    def info(self) -> _extras.ArrayInfo:
+        return _extras.array_info(self)
+
+    def info_complete(self) -> _extras.ArrayInfo:
+        return _extras.array_info(self, complete=True)
+
+    # ---- orthogonal selection --------------------------------------------------------------------------------
+    @property
+    def oindex(self) -> "OIndex":
+        """Orthogonal (outer) indexing: ints, slices, integer and boolean arrays per axis."""
+        return OIndex(self)
+
+    @property
+    def vindex(self) -> "VIndex":
+        """Vectorised indexing: coordinate arrays (broadcast together) or one boolean mask."""
+        return VIndex(self)
+
+    @property
+    def blocks(self) -> "BlockIndex":
+        """Indexing by chunk (block) numbers."""
+        return BlockIndex(self)
+
+    def get_orthogonal_selection(self, selection: Any, *, out: np.ndarray | None = None,
+                                 fields: Any = None) -> np.ndarray:
+        if self.ndim == 0:
+            return np.asarray(self.get_basic_selection(selection, out=out))
+        indices, dropped = self._with_name(_adv.normalize_orthogonal, selection, self.shape)
+        result = _adv.read_orthogonal(self._engine, self.dtype, indices)
+        result = result.reshape(tuple(len(i) for i, d in zip(indices, dropped) if not d))
+        return self._deliver(result, out)
+
+    def set_orthogonal_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        self._check_writable()
+        if self.ndim == 0:
+            return self.set_basic_selection(selection, value)
+        indices, dropped = self._with_name(_adv.normalize_orthogonal, selection, self.shape)
+        rshape = tuple(len(i) for i, d in zip(indices, dropped) if not d)
+        arr = self._coerce_value(value, rshape).reshape(tuple(len(i) for i in indices))
+        _adv.write_orthogonal(self._engine, self.dtype, indices, arr, self._wec())
+
+    # ---- coordinate and mask selection -----------------------------------------------------------------------
+    def get_coordinate_selection(self, selection: Any, *, out: np.ndarray | None = None,
+                                 fields: Any = None) -> np.ndarray:
+        points, rshape = self._with_name(_adv.normalize_coordinates, selection, self.shape)
+        if rshape == () and self.ndim:
+            rshape = (1,)  # zarr-python: integers only still give a 1-d result
+        result = _adv.read_points(self._engine, self.dtype, points).reshape(rshape)
+        if out is not None and out.shape != rshape and out.size == result.size:
+            raise ShapeMismatchError(f"out has shape {out.shape}, the selection {rshape}")
+        return self._deliver(result, out)
+
+    def set_coordinate_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        self._check_writable()
+        points, rshape = self._with_name(_adv.normalize_coordinates, selection, self.shape)
+        arr = np.asarray(value) if isinstance(value, np.ndarray) else value
+        if isinstance(arr, np.ndarray) and arr.ndim == 1 and arr.size == len(points) and arr.shape != rshape:
+            arr = arr.reshape(rshape)  # zarr-python accepts flat values for multi-d coordinate arrays
+        values = self._coerce_value(arr, rshape).reshape(-1)
+        _adv.write_points(self._engine, self.dtype, points, values, self._wec())
+
+    def get_mask_selection(self, mask: Any, *, out: np.ndarray | None = None, fields: Any = None) -> np.ndarray:
+        points = self._with_name(_adv.normalize_mask, mask, self.shape)
+        return self._deliver(_adv.read_points(self._engine, self.dtype, points), out)
+
+    def set_mask_selection(self, mask: Any, value: Any, *, fields: Any = None) -> None:
+        self._check_writable()
+        points = self._with_name(_adv.normalize_mask, mask, self.shape)
+        values = self._coerce_value(value, (len(points),))
+        _adv.write_points(self._engine, self.dtype, points, values, self._wec())
+
+    # ---- block selection -------------------------------------------------------------------------------------
+    def _block_slices(self, selection: Any) -> tuple[slice, ...]:
+        # zarr-python's blocks follow the chunk grid of the metadata: shards for sharded arrays
+        return self._with_name(_adv.block_to_basic, selection, self.shape, self._metadata.chunk_shape)
+
+    def get_block_selection(self, selection: Any, *, out: np.ndarray | None = None, fields: Any = None) -> Any:
+        return self.get_basic_selection(self._block_slices(selection), out=out)
+
+    def set_block_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        self.set_basic_selection(self._block_slices(selection), value)
+
+
+class OIndex:
+    def __init__(self, array: Array) -> None:
+        self.array = array
+
+    def __getitem__(self, selection: Any) -> np.ndarray:
+        return self.array.get_orthogonal_selection(selection)
+
+    def __setitem__(self, selection: Any, value: Any) -> None:
+        self.array.set_orthogonal_selection(selection, value)
+
+
+class VIndex:
+    def __init__(self, array: Array) -> None:
+        self.array = array
+
+    def __getitem__(self, selection: Any) -> np.ndarray:
+        if _adv._is_bool_array(selection if not isinstance(selection, tuple) or len(selection) != 1
+                                else selection[0]):
+            return self.array.get_mask_selection(selection)
+        return self.array.get_coordinate_selection(selection)
+
+    def __setitem__(self, selection: Any, value: Any) -> None:
+        if _adv._is_bool_array(selection if not isinstance(selection, tuple) or len(selection) != 1
+                                else selection[0]):
+            self.array.set_mask_selection(selection, value)
+        else:
+            self.array.set_coordinate_selection(selection, value)
+
+
+class BlockIndex:
+    def __init__(self, array: Array) -> None:
+        self.array = array
+
+    def __getitem__(self, selection: Any) -> np.ndarray:
+        return self.array.get_block_selection(selection)
+
+    def __setitem__(self, selection: Any, value: Any) -> None:
+        self.array.set_block_selection(selection, value)
 
 
 def _is_scalar_selection(selection: Any, ndim: int) -> bool:

@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import config
 from .errors import ChunkDecodeError, ChunkEncodeError, CodecError
-from .indexing import BasicSelection, project_basic_py
+from .indexing import BasicSelection, ChunkPlan, project_basic_py
 from .pipeline import CodecChain
 
 _pool: ThreadPoolExecutor | None = None
@@ -82,6 +82,8 @@ class ChunkEngine:
         return keys
 
     def _project(self, sel: BasicSelection, native: bool) -> tuple[np.ndarray, ...]:
+        if isinstance(sel, ChunkPlan):  # advanced indexing brings its own plan
+            return sel.coords, sel.cstart, sel.count, sel.ostart
         if native and len(self.shape):
             from ._ext.selection import project_basic
 
@@ -228,7 +230,7 @@ class ChunkEngine:
                 chunk = np.full(spec.shape, 0 if fill is None else fill, dtype=spec.dtype)
             vsl = tuple(slice(v, v + c) for v, c in zip(vstart[k], count[k]))
             chunk[_chunk_slices(cstart[k], count[k], steps)] = value[vsl]
-            if not write_empty and _all_fill(chunk, self.chain.fill):
+            if not write_empty and self.chain.all_fill(chunk):
                 result.append(None)
                 continue
             result.append(self.chain.encode(chunk))

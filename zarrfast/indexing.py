@@ -33,6 +33,26 @@ class BasicSelection:
         return int(np.prod(self.lengths, dtype=np.int64))
 
 
+@dataclass(frozen=True, eq=False)
+class ChunkPlan:
+    """A precomputed chunk plan (what ``project_basic`` returns, unit steps): row k copies the region
+    ``cstart[k] : cstart[k] + count[k]`` of chunk ``coords[k]`` to/from ``ostart[k] : ostart[k] + count[k]`` of the
+    buffer. The engines accept it wherever they take a :class:`BasicSelection`. Used by advanced indexing."""
+
+    coords: np.ndarray
+    cstart: np.ndarray
+    count: np.ndarray
+    ostart: np.ndarray
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        return (1,) * self.coords.shape[1]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.count, axis=1, dtype=np.int64).sum()) if len(self.count) else 0
+
+
 def is_basic_selection(selection: Any) -> bool:
     items = selection if isinstance(selection, tuple) else (selection,)
     for s in items:

@@ -277,29 +277,50 @@ def write_orthogonal(engine: Any, dtype: np.dtype, indices: list[np.ndarray], va
     engine.write(_plan(coords, cstart, count, ostart), buf, write_empty_chunks)
 
 
-def _point_groups(points: np.ndarray, chunk_shape: tuple[int, ...], shape: tuple[int, ...], whole: bool):
-    cs = np.asarray(chunk_shape, dtype=np.int64)
-    chunk = points // cs
-    local = points - chunk * cs
-    grid = tuple(-(-int(s) // int(c)) for s, c in zip(shape, chunk_shape))
-    cid = np.ravel_multi_index(tuple(chunk.T), grid)
+def _group_ids(cid: np.ndarray, nchunks: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct chunk ids, group number of every point): a lookup table when the grid is small enough,
+    else a sort."""
+    if nchunks <= max(1 << 22, 4 * len(cid)):
+        present = np.bincount(cid, minlength=nchunks) > 0
+        uniq = np.flatnonzero(present)
+        lut = np.cumsum(present) - 1
+        return uniq, lut[cid]
     uniq, inv = np.unique(cid, return_inverse=True)
-    inv = inv.reshape(-1)
-    ucoords = np.stack(np.unravel_index(uniq, grid), axis=1).astype(np.int64).reshape(len(uniq), len(grid))
+    return uniq, inv.reshape(-1)
+
+
+def _point_groups(points: np.ndarray, chunk_shape: tuple[int, ...], shape: tuple[int, ...], whole: bool):
+    """Group points by chunk. Returns the plan rows (chunk coords, region start, count, buffer start), the compact
+    buffer's shape (regions stacked along axis 0) and every point's flat position in that buffer. A region is the
+    bounding box of the chunk's points, or with ``whole`` the chunk's full extent."""
+    ndim = len(shape)
+    grid = tuple(-(-int(n) // int(c)) for n, c in zip(shape, chunk_shape))
+    cols = [np.ascontiguousarray(points[:, d]) for d in range(ndim)]
+    chunk = [c // cs for c, cs in zip(cols, chunk_shape)]
+    local = [c - k * cs for c, k, cs in zip(cols, chunk, chunk_shape)]
+    uniq, inv = _group_ids(np.ravel_multi_index(tuple(chunk), grid), int(np.prod(grid, dtype=np.int64)))
+    nu = len(uniq)
+    ucoords = np.stack(np.unravel_index(uniq, grid), axis=1).astype(np.int64).reshape(nu, ndim)
+    cs = np.asarray(chunk_shape, dtype=np.int64)
     extent = np.minimum(cs, np.asarray(shape, dtype=np.int64) - ucoords * cs)
     if whole:
         lo = np.zeros_like(ucoords)
         count = extent
     else:
-        order = np.argsort(inv, kind="stable")
-        starts = np.r_[0, np.flatnonzero(np.diff(inv[order])) + 1]
-        lo = np.minimum.reduceat(local[order], starts, axis=0)
-        count = np.maximum.reduceat(local[order], starts, axis=0) - lo + 1
+        lo = np.empty_like(ucoords)
+        hi = np.empty_like(ucoords)
+        for d in range(ndim):
+            lo[:, d] = cs[d]
+            np.minimum.at(lo[:, d], inv, local[d])
+            hi[:, d] = -1
+            np.maximum.at(hi[:, d], inv, local[d])
+        count = hi - lo + 1
     ostart = np.zeros_like(ucoords)
     ostart[:, 0] = np.r_[0, np.cumsum(count[:, 0])[:-1]]
     bshape = (int(count[:, 0].sum()),) + tuple(int(m) for m in count[:, 1:].max(axis=0))
-    rel = local - lo[inv] + ostart[inv]
-    return ucoords, lo, count, ostart, bshape, tuple(rel.T), inv, extent
+    rel = [local[0] - lo[inv, 0] + ostart[inv, 0]] + [local[d] - lo[inv, d] for d in range(1, ndim)]
+    flat = np.ravel_multi_index(tuple(rel), bshape)
+    return (ucoords, lo, count, ostart), bshape, flat, np.prod(extent, axis=1)
 
 
 def read_points(engine: Any, dtype: np.dtype, points: np.ndarray) -> np.ndarray:
@@ -310,10 +331,10 @@ def read_points(engine: Any, dtype: np.dtype, points: np.ndarray) -> np.ndarray:
         buf = np.empty((), dtype=dtype)
         engine.read(_plan(np.zeros((1, 0)), np.zeros((1, 0)), np.zeros((1, 0)), np.zeros((1, 0))), buf)
         return np.repeat(buf.reshape(1), len(points))
-    ucoords, lo, count, ostart, bshape, rel, _, _ = _point_groups(points, engine.chunk_shape, engine.shape, False)
+    rows, bshape, flat, _ = _point_groups(points, engine.chunk_shape, engine.shape, False)
     buf = np.empty(bshape, dtype=dtype)
-    engine.read(_plan(ucoords, lo, count, ostart), buf)
-    return buf[rel]
+    engine.read(_plan(*rows), buf)
+    return buf.reshape(-1).take(flat)
 
 
 def write_points(engine: Any, dtype: np.dtype, points: np.ndarray, values: np.ndarray,
@@ -326,17 +347,15 @@ def write_points(engine: Any, dtype: np.dtype, points: np.ndarray, values: np.nd
         z = np.zeros((1, 0))
         engine.write(_plan(z, z, z, z), np.ascontiguousarray(buf), write_empty_chunks)
         return
-    ucoords, lo, count, ostart, bshape, rel, inv, extent = _point_groups(points, engine.chunk_shape,
-                                                                         engine.shape, True)
-    # a chunk is covered when its distinct points number its elements
-    cs = np.asarray(engine.chunk_shape, dtype=np.int64)
-    flat_local = np.ravel_multi_index(tuple((points - (points // cs) * cs).T), tuple(engine.chunk_shape))
-    pairs = np.unique(inv.astype(np.int64) * int(np.prod(cs)) + flat_local)
-    distinct = np.bincount(pairs // int(np.prod(cs)), minlength=len(ucoords))
-    covered = distinct == np.prod(extent, axis=1)
+    rows, bshape, flat, size = _point_groups(points, engine.chunk_shape, engine.shape, True)
+    ucoords, lo, count, ostart = rows
+    hit = np.zeros(int(np.prod(bshape)), dtype=bool)
+    hit[flat] = True
+    distinct = np.add.reduceat(hit.reshape(bshape[0], -1).sum(axis=1), ostart[:, 0])
+    need = distinct != size  # chunks whose every element is written are not read
+    del hit
     buf = np.empty(bshape, dtype=dtype)
-    need = ~covered
     if need.any():
         engine.read(_plan(ucoords[need], lo[need], count[need], ostart[need]), buf)
-    buf[rel] = values
+    buf.reshape(-1)[flat] = values
     engine.write(_plan(ucoords, lo, count, ostart), buf, write_empty_chunks)

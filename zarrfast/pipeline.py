@@ -19,6 +19,7 @@ from .codecs.lz4 import LZ4Codec
 from .codecs.numcodecs_adapter import NumcodecsCodec
 from .codecs.registry import codec_from_v2, codec_from_v3
 from .codecs.transpose import TransposeCodec
+from .codecs.vlen import VLenCodec
 from .codecs.zstd import ZstdCodec
 from .errors import ChunkDecodeError, CodecError
 
@@ -27,7 +28,7 @@ EXP_NONE, EXP_ZSTD, EXP_LZ4, EXP_BLOSC = 0, 1, 2, 3
 
 def fill_bytes(fill_value: Any, dtype: np.dtype) -> bytes:
     """One element of ``fill_value`` as raw bytes in ``dtype`` (None -> zeros)."""
-    if fill_value is None or dtype.kind == "O":
+    if fill_value is None or dtype.kind in "OT":
         return bytes(dtype.itemsize)
     return np.array(fill_value, dtype=dtype).tobytes()
 
@@ -97,6 +98,9 @@ class CodecChain:
             aa.append(TransposeCodec(tuple(range(len(chunk_shape)))[::-1]))
         for f in filters or ():
             c = codec_from_v2(f)
+            if isinstance(c, VLenCodec):
+                aa.append(c)  # the object codec: object array <-> bytes, on the flattened chunk
+                continue
             if not isinstance(c, NumcodecsCodec):
                 c = NumcodecsCodec(_numcodecs_from_v2(f))
             c.kind = "array_to_array"  # type: ignore[misc]
@@ -118,16 +122,26 @@ class CodecChain:
         for c in self.array_codecs:
             spec = c.resolve(spec)
             specs.append(spec)
-        has_filters = any(isinstance(c, NumcodecsCodec) for c in self.array_codecs)
+        has_filters = any(isinstance(c, (NumcodecsCodec, VLenCodec)) for c in self.array_codecs)
+        variable = self.spec.dtype.kind in "OT" or isinstance(self.array_bytes, VLenCodec)
         for i, c in enumerate(reversed(self.bytes_codecs)):
             inner = i == len(self.bytes_codecs) - 1
-            expected = spec.nbytes if inner and not has_filters else None
+            expected = spec.nbytes if inner and not has_filters and not variable else None
             data = c.decode_bytes(data, expected) if isinstance(c, NumcodecsCodec) else c.decode(data, expected)
         if self.zarr_format == 2:
             arr: Any = data
             for c, s in zip(reversed(self.array_codecs), reversed(specs[:-1])):
                 if isinstance(c, NumcodecsCodec):
                     arr = c.codec.decode(arr)
+                elif isinstance(c, VLenCodec):
+                    arr = c.decode_flat(arr, int(np.prod(self.spec.shape, dtype=np.int64)))
+            if self.spec.dtype.kind in "OT":
+                obj = np.asarray(arr, dtype=object) if not isinstance(arr, np.ndarray) or arr.dtype != object \
+                    else arr
+                if obj.size != int(np.prod(self.spec.shape, dtype=np.int64)):
+                    raise ChunkDecodeError(f"decoded {obj.size} items, expected {self.spec.shape}")
+                obj = obj.reshape(self.spec.shape, order=self.order)
+                return obj if self.spec.dtype.kind == "O" else obj.astype(self.spec.dtype)
             buf = np.frombuffer(memoryview(arr).cast("B") if not isinstance(arr, np.ndarray) else
                                 np.ascontiguousarray(arr).view(np.uint8), dtype=np.uint8)
             if buf.nbytes != self.spec.nbytes:
@@ -144,11 +158,15 @@ class CodecChain:
             if isinstance(c, BloscCodec):
                 c.check_writable()
         if self.zarr_format == 2:
+            if chunk.dtype.kind == "T":
+                chunk = chunk.astype(object)
             buf: Any = np.ascontiguousarray(chunk) if self.order == "C" else np.asfortranarray(chunk)
             buf = buf.reshape(-1, order="A") if self.order == "C" else buf.ravel(order="F")
             for c in self.array_codecs:
                 if isinstance(c, NumcodecsCodec):
                     buf = c.codec.encode(buf)
+                elif isinstance(c, VLenCodec):
+                    buf = c.encode_flat(buf)
             data = buf.tobytes() if isinstance(buf, np.ndarray) else bytes(buf)
         else:
             arr = chunk
@@ -179,7 +197,7 @@ class CodecChain:
 
     def _program(self, for_write: bool) -> Any:
         dtype = self.spec.dtype
-        if dtype.kind == "O" or dtype.hasobject or len(self.spec.shape) > 32 or len(self.spec.shape) == 0:
+        if dtype.kind in "OT" or dtype.hasobject or len(self.spec.shape) > 32 or len(self.spec.shape) == 0:
             return None
         layout = self._layout_strides()
         if layout is None:
@@ -188,7 +206,7 @@ class CodecChain:
         if self.zarr_format == 3:
             if not isinstance(self.array_bytes, BytesCodec):
                 return None
-            swap = self.array_bytes.swap_unit(dtype) if dtype.kind in "biufc" else 0
+            swap = self.array_bytes.swap_unit(dtype)  # per kind: itemsize, half for complex, 4 for U, 0 for S/V
         bb = list(self.bytes_codecs)
         n_crc = 0
         while bb and isinstance(bb[-1], Crc32cCodec):
@@ -214,6 +232,18 @@ class CodecChain:
         from ._ext.pipeline import ChunkProgram
 
         return ChunkProgram(self.spec.shape, dtype.itemsize, layout, swap, self.fill, expander, params, n_crc)
+
+    def all_fill(self, chunk: np.ndarray) -> bool:
+        """True when every element of ``chunk`` equals the fill value (bytewise, as the native kernel compares;
+        by value for variable-length strings / bytes)."""
+        if chunk.dtype.kind in "OT":
+            fill = self.fill_value
+            if fill is None:
+                return False
+            flat = np.asarray(chunk, dtype=object).reshape(-1)
+            return all(type(v) is type(fill) and v == fill for v in flat.tolist())
+        raw = np.ascontiguousarray(chunk).view(np.uint8).reshape(-1, chunk.dtype.itemsize)
+        return bool((raw == np.frombuffer(self.fill, dtype=np.uint8)).all())
 
     @property
     def codecs(self) -> list[Codec]:

@@ -8,11 +8,12 @@ from .lz4 import LZ4Codec
 from .numcodecs_adapter import NumcodecsCodec
 from .registry import as_codec, codec_from_v2, codec_from_v3, register_codec
 from .transpose import TransposeCodec
+from .vlen import VLenBytesCodec, VLenUTF8Codec
 from .zlib import ZlibCodec
 from .zstd import ZstdCodec
 
 __all__ = [
     "ArrayArrayCodec", "ArrayBytesCodec", "BloscCodec", "BytesBytesCodec", "BytesCodec", "ChunkSpec", "Codec",
-    "Crc32cCodec", "GzipCodec", "LZ4Codec", "NumcodecsCodec", "TransposeCodec", "ZlibCodec", "ZstdCodec",
+    "Crc32cCodec", "GzipCodec", "LZ4Codec", "NumcodecsCodec", "TransposeCodec", "VLenBytesCodec", "VLenUTF8Codec", "ZlibCodec", "ZstdCodec",
     "as_codec", "codec_from_v2", "codec_from_v3", "register_codec",
 ]

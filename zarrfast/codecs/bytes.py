@@ -9,6 +9,9 @@ import numpy as np
 from ..errors import ChunkDecodeError, CodecError
 from .base import ArrayBytesCodec, ChunkSpec
 
+SWAP_KINDS = "biufcmMU"
+"""dtype kinds the bytes codec stores in a declared byte order (U: per UTF-32 code unit)."""
+
 
 class BytesCodec(ArrayBytesCodec):
     name: ClassVar[str] = "bytes"
@@ -26,17 +29,21 @@ class BytesCodec(ArrayBytesCodec):
         return {} if self.endian is None else {"endian": self.endian}
 
     def stored_dtype(self, dtype: np.dtype) -> np.dtype:
-        """Stored byte order; a missing endian on a multi-byte type is read leniently as little-endian."""
-        if dtype.itemsize <= 1 or dtype.byteorder == "|":
+        """Stored byte order; a missing endian on a multi-byte type is read leniently as little-endian.
+
+        Byte strings, raw bytes and structured types are stored as they are in memory."""
+        if dtype.itemsize <= 1 or dtype.byteorder == "|" or dtype.kind not in SWAP_KINDS:
             return dtype
         return dtype.newbyteorder(">" if self.endian == "big" else "<")
 
     def swap_unit(self, dtype: np.dtype) -> int:
         """Word size to byte-swap between memory and storage (0: no swap)."""
         stored = self.stored_dtype(dtype)
-        if stored.isnative == dtype.isnative or dtype.itemsize <= 1:
+        if stored.isnative == dtype.isnative or dtype.itemsize <= 1 or dtype.kind not in SWAP_KINDS:
             return 0
-        return dtype.itemsize // 2 if dtype.kind == "c" else dtype.itemsize
+        if dtype.kind == "c":
+            return dtype.itemsize // 2
+        return 4 if dtype.kind == "U" else dtype.itemsize  # UTF-32 code units
 
     def encode(self, chunk: np.ndarray) -> bytes:
         return np.ascontiguousarray(chunk, dtype=self.stored_dtype(chunk.dtype)).tobytes()

@@ -12,6 +12,7 @@ from .gzip import GzipCodec
 from .lz4 import LZ4Codec
 from .numcodecs_adapter import NumcodecsCodec, get_numcodecs_codec
 from .transpose import TransposeCodec
+from .vlen import VLenBytesCodec, VLenUTF8Codec
 from .zlib import ZlibCodec
 from .zstd import ZstdCodec
 
@@ -28,7 +29,8 @@ def register_codec(cls: type[Codec]) -> type[Codec]:
     return cls
 
 
-for _cls in (BytesCodec, TransposeCodec, BloscCodec, ZstdCodec, GzipCodec, ZlibCodec, LZ4Codec, Crc32cCodec):
+for _cls in (BytesCodec, TransposeCodec, BloscCodec, ZstdCodec, GzipCodec, ZlibCodec, LZ4Codec, Crc32cCodec,
+             VLenUTF8Codec, VLenBytesCodec):
     register_codec(_cls)
 V3_CODECS["numcodecs.lz4"] = LZ4Codec
 V3_CODECS["numcodecs.zlib"] = ZlibCodec

@@ -20,6 +20,8 @@ Handlers are registered per numpy kind in ``DECODERS`` / ``ENCODERS`` so later d
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import string
 from collections.abc import Callable
@@ -166,12 +168,97 @@ def _decode_complex(value: Any, dtype: np.dtype, zarr_format: int) -> np.generic
     return parts.view(dtype)[0]
 
 
-DECODERS: dict[str, Callable[[Any, np.dtype, int], np.generic]] = {
+_NAT_INT = -(2**63)
+
+
+def _decode_time(value: Any, dtype: np.dtype, zarr_format: int) -> np.generic:
+    """datetime64 / timedelta64: the int64 count of units (zarr-python), or ``"NaT"``."""
+    if value == "NaT":
+        number = _NAT_INT
+    elif isinstance(value, bool):
+        raise _fail(value, dtype, zarr_format, "expected an integer or 'NaT'")
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        number = int(value)
+    else:
+        raise _fail(value, dtype, zarr_format, "expected an integer or 'NaT'")
+    if not _NAT_INT <= number < 2**63:
+        raise _fail(value, dtype, zarr_format, "out of the int64 range")
+    return np.array(number, dtype=np.int64).view(_native(dtype))[()]
+
+
+def _b64decode(value: Any, dtype: np.dtype, zarr_format: int) -> bytes:
+    if isinstance(value, list) and all(isinstance(v, int) and 0 <= v < 256 for v in value):
+        return bytes(value)  # zarrs / tensorstore-style byte arrays
+    if not isinstance(value, str):
+        raise _fail(value, dtype, zarr_format, "expected a base64 string")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        raise _fail(value, dtype, zarr_format, "not valid base64") from None
+
+
+def _decode_fixed_bytes(value: Any, dtype: np.dtype, zarr_format: int) -> np.generic:
+    """``S<n>``: base64 of at most ``n`` bytes (tensorstore writes all ``n``, zero padded)."""
+    raw = _b64decode(value, dtype, zarr_format)
+    if len(raw) > dtype.itemsize:
+        raise _fail(value, dtype, zarr_format, f"{len(raw)} bytes do not fit in {dtype.itemsize}")
+    return np.array(raw, dtype=dtype)[()]
+
+
+def _decode_unicode(value: Any, dtype: np.dtype, zarr_format: int) -> np.generic:
+    """``U<n>``: a JSON string of at most ``n`` code points."""
+    if not isinstance(value, str):
+        raise _fail(value, dtype, zarr_format, "expected a string")
+    if len(value) > dtype.itemsize // 4:
+        raise _fail(value, dtype, zarr_format, f"longer than {dtype.itemsize // 4} characters")
+    return np.array(value, dtype=_native(dtype))[()]
+
+
+def _decode_void(value: Any, dtype: np.dtype, zarr_format: int) -> np.generic:
+    """Raw bytes and structured types: base64 of the element's bytes (shorter input is zero padded)."""
+    raw = _b64decode(value, dtype, zarr_format)
+    if len(raw) > dtype.itemsize:
+        raise _fail(value, dtype, zarr_format, f"{len(raw)} bytes, the element has {dtype.itemsize}")
+    raw = raw.ljust(dtype.itemsize, b"\0")
+    return np.frombuffer(raw, dtype=dtype)[0].copy()
+
+
+def _decode_string(value: Any, dtype: np.dtype, zarr_format: int) -> str:
+    """Variable-length strings: a JSON string (numbers are read as their text, leniently)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise _fail(value, dtype, zarr_format, "expected a string")
+
+
+def _decode_object(value: Any, dtype: np.dtype, zarr_format: int) -> Any:
+    """Variable-length bytes: zarr-python writes ``""`` / base64, zarrs ``[]`` (a byte array)."""
+    if value == "" or value == []:
+        return b""
+    try:
+        return _b64decode(value, dtype, zarr_format)
+    except FillValueError:
+        if zarr_format == 2:  # other v2 object codecs (vlen-array, json2, pickle ...) store any JSON
+            return value
+        raise
+
+
+DECODERS: dict[str, Callable[[Any, np.dtype, int], Any]] = {
     "b": _decode_bool,
     "i": _decode_int,
     "u": _decode_int,
     "f": _decode_float,
     "c": _decode_complex,
+    "M": _decode_time,
+    "m": _decode_time,
+    "S": _decode_fixed_bytes,
+    "U": _decode_unicode,
+    "V": _decode_void,
+    "T": _decode_string,
+    "O": _decode_object,
 }
 
 
@@ -210,12 +297,41 @@ def _encode_complex(value: Any, dtype: np.dtype, zarr_format: int) -> list:
     return [_encode_float(real, part_dtype, zarr_format), _encode_float(imag, part_dtype, zarr_format)]
 
 
+def _encode_time(value: Any, dtype: np.dtype, zarr_format: int) -> int:
+    return int(np.array(value, dtype=_native(dtype)).view(np.int64)[()])  # NaT -> -2**63, as zarr-python
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _encode_fixed_bytes(value: Any, dtype: np.dtype, zarr_format: int) -> str:
+    """``S<n>``: v3 as zarr-python writes it (base64 without trailing NULs: ``b"ab"`` -> ``"YWI="``, ``b""`` ->
+    ``""``); v2 full width (``"YWIAAAA="`` for ``|S5``), which tensorstore requires and zarr-python reads."""
+    raw = np.array(value, dtype=dtype).tobytes()
+    return _b64(raw if zarr_format == 2 else raw.rstrip(b"\0"))
+
+
+def _encode_object(value: Any, dtype: np.dtype, zarr_format: int) -> str:
+    if isinstance(value, str):
+        return value
+    return _b64(bytes(value))
+
+
 ENCODERS: dict[str, Callable[[Any, np.dtype, int], Any]] = {
     "b": lambda value, dtype, zarr_format: bool(value),
     "i": lambda value, dtype, zarr_format: int(value),
     "u": lambda value, dtype, zarr_format: int(value),
     "f": _encode_float,
     "c": _encode_complex,
+    "M": _encode_time,
+    "m": _encode_time,
+    # S: base64 of the value without trailing NULs (zarr-python: b"ab" -> "YWI=", b"" -> "")
+    "S": _encode_fixed_bytes,
+    "U": lambda value, dtype, zarr_format: str(np.array(value, dtype=dtype)[()]),
+    "V": lambda value, dtype, zarr_format: _b64(np.array(value, dtype=dtype).tobytes()),
+    "T": lambda value, dtype, zarr_format: str(value),
+    "O": _encode_object,
 }
 
 
@@ -243,6 +359,9 @@ def coerce_fill_value(value: Any, dtype: np.dtype) -> np.generic | None:
         return None
     dtype = np.dtype(dtype)
     native = _native(dtype)
+    coercer = COERCERS.get(dtype.kind)
+    if coercer is not None:
+        return coercer(value, dtype)
     if isinstance(value, np.generic):
         if value.dtype == native:
             return value
@@ -259,6 +378,85 @@ def coerce_fill_value(value: Any, dtype: np.dtype) -> np.generic | None:
     return decode_fill_value(value, native, 3)
 
 
-def default_fill_value(dtype: np.dtype) -> np.generic:
-    """The zero value of ``dtype`` (``False`` for bool), the default v3 fill value."""
-    return _native(np.dtype(dtype)).type(0)
+def _coerce_time(value: Any, dtype: np.dtype) -> np.generic:
+    dtype = _native(dtype)
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        if np.isnat(value):
+            return _decode_time("NaT", dtype, 3)
+        if value.dtype.kind != dtype.kind:
+            raise FillValueError(f"fill_value {value!r} is not valid for data type {dtype!s}")
+        return np.array(value).astype(dtype)[()]
+    if isinstance(value, (int, np.integer, float)) and not isinstance(value, (bool, np.bool_)):
+        return _decode_time(int(value) if isinstance(value, np.integer) else value, dtype, 3)
+    if isinstance(value, str):
+        if value == "NaT":
+            return _decode_time(value, dtype, 3)
+        try:
+            return np.array(value, dtype=dtype)[()]  # "2020-01-01" for datetime64
+        except ValueError:
+            raise FillValueError(f"fill_value {value!r} is not valid for data type {dtype!s}") from None
+    raise FillValueError(f"fill_value {value!r} is not valid for data type {dtype!s}")
+
+
+def _coerce_fixed(value: Any, dtype: np.dtype) -> np.generic:
+    """S / U / V (raw and structured): numpy does the conversion; too-long values are errors, not truncated."""
+    dtype = _native(dtype) if dtype.kind == "U" else dtype
+    if dtype.kind == "S" and isinstance(value, str):
+        try:
+            value = value.encode("ascii")
+        except UnicodeEncodeError:
+            raise FillValueError(f"fill_value {value!r} is not valid for data type {dtype!s}: not ASCII") from None
+    if dtype.kind == "V" and isinstance(value, (bytes, bytearray, np.bytes_)) and not dtype.fields:
+        raw = bytes(value)
+        if len(raw) > dtype.itemsize:
+            raise FillValueError(f"fill_value {value!r} is longer than data type {dtype!s}")
+        return np.frombuffer(raw.ljust(dtype.itemsize, b"\0"), dtype=dtype)[0].copy()
+    too_long = isinstance(value, (str, bytes)) and len(value) > dtype.itemsize // (4 if dtype.kind == "U" else 1)
+    if dtype.kind in "SU" and too_long:
+        raise FillValueError(f"fill_value {value!r} is longer than data type {dtype!s} allows")
+    try:
+        return np.array(value, dtype=dtype)[()]
+    except (TypeError, ValueError) as exc:
+        raise FillValueError(f"fill_value {value!r} is not valid for data type {dtype!s}: {exc}") from None
+
+
+def _coerce_string(value: Any, dtype: np.dtype) -> str:
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8")
+    return str(value)
+
+
+def _coerce_object(value: Any, dtype: np.dtype) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray, memoryview, np.bytes_)):
+        return bytes(value)
+    if isinstance(value, (int, np.integer)) and value == 0:
+        return b""  # ``fill_value=0`` from zarr v2-era defaults
+    return value
+
+
+COERCERS: dict[str, Callable[[Any, np.dtype], Any]] = {
+    "M": _coerce_time,
+    "m": _coerce_time,
+    "S": _coerce_fixed,
+    "U": _coerce_fixed,
+    "V": _coerce_fixed,
+    "T": _coerce_string,
+    "O": _coerce_object,
+}
+
+
+def default_fill_value(dtype: np.dtype) -> Any:
+    """The default fill value of ``dtype``, as zarr-python 3 picks it: zero (``False`` for bool), NaT for
+    datetime64 / timedelta64, empty strings / bytes, all-zero bytes for raw and structured types."""
+    dtype = _native(np.dtype(dtype))
+    if dtype.kind in "mM":
+        return _decode_time("NaT", dtype, 3)
+    if dtype.kind in "SUV":
+        return np.zeros((), dtype=dtype)[()]
+    if dtype.kind == "T":
+        return ""
+    if dtype.kind == "O":
+        return b""
+    return dtype.type(0)

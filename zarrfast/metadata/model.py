@@ -19,13 +19,17 @@ import numpy as np
 
 from zarrfast.errors import FillValueError, MetadataError
 from zarrfast.metadata.dtypes import (
+    V2_OBJECT_CODEC_IDS,
+    VLEN_CODEC_OF_DTYPE,
     native_dtype,
+    normalize_user_dtype,
     parse_v2_dtype,
     parse_v3_data_type,
+    resolve_v2_object_dtype,
     v2_dtype_str,
     v3_data_type_json,
 )
-from zarrfast.metadata.fill_value import coerce_fill_value, fill_values_equal
+from zarrfast.metadata.fill_value import coerce_fill_value, default_fill_value, fill_values_equal
 
 __all__ = ["ArrayMetadata", "GroupMetadata", "dump_json", "load_json", "to_json_value"]
 
@@ -46,6 +50,23 @@ def _int_tuple(values: Any, what: str) -> tuple[int, ...]:
             raise MetadataError(f"array metadata: {what} must contain only integers, got {values!r}")
         out.append(int(v))
     return tuple(out)
+
+
+def _with_vlen_serializer(codecs: Any, name: str) -> list:
+    """``codecs`` with a plain ``bytes`` serializer replaced by the vlen codec ``name`` (also inside sharding)."""
+    out = []
+    for c in codecs:
+        cname = c if isinstance(c, str) else c.get("name")
+        if cname == "bytes":
+            out.append({"name": name, "configuration": {}})
+        elif cname == "sharding_indexed" and isinstance(c, Mapping):
+            configuration = dict(c.get("configuration") or {})
+            if isinstance(configuration.get("codecs"), (list, tuple)):
+                configuration["codecs"] = _with_vlen_serializer(configuration["codecs"], name)
+            out.append({**c, "configuration": configuration})
+        else:
+            out.append(c)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,16 +118,22 @@ class ArrayMetadata:
         put(self, "shape", shape)
         put(self, "chunk_shape", chunk_shape)
 
-        dtype = np.dtype(self.dtype)
+        dtype = normalize_user_dtype(self.dtype)
         if v3:
             dtype = native_dtype(dtype)
+        else:
+            dtype = resolve_v2_object_dtype(dtype, self.filters)
         put(self, "dtype", dtype)
+        if dtype.kind in VLEN_CODEC_OF_DTYPE:
+            self._add_object_codec(dtype)
         put(self, "data_type", self._consistent_data_type(dtype))
 
         try:
             fill_value = coerce_fill_value(self.fill_value, dtype)
         except FillValueError as exc:
             raise FillValueError(f"array metadata: {exc}") from None
+        if fill_value is None and dtype.kind in VLEN_CODEC_OF_DTYPE:
+            fill_value = default_fill_value(dtype)  # zarr-python writes "" for v2 strings / bytes too
         if fill_value is None and v3:
             raise FillValueError(f"array metadata: a zarr v3 array needs a fill value (data type {dtype!s})")
         put(self, "fill_value", fill_value)
@@ -153,6 +180,17 @@ class ArrayMetadata:
                 f"array metadata: attributes must be a mapping, got {type(self.attributes).__name__}"
             )
         put(self, "storage_transformers", tuple(self.storage_transformers))
+
+    def _add_object_codec(self, dtype: np.dtype) -> None:
+        """Variable-length dtypes need their object codec: v2 as the first filter, v3 as the array->bytes
+        codec (a plain ``bytes`` serializer is replaced). Added as zarr-python writes them."""
+        name = VLEN_CODEC_OF_DTYPE[dtype.kind]
+        if self.zarr_format == 2:
+            filters = tuple(self.filters or ())
+            if not filters or not isinstance(filters[0], Mapping) or filters[0].get("id") not in V2_OBJECT_CODEC_IDS:
+                object.__setattr__(self, "filters", ({"id": name}, *filters))
+        elif self.codecs:
+            object.__setattr__(self, "codecs", tuple(_with_vlen_serializer(self.codecs, name)))
 
     def _consistent_data_type(self, dtype: np.dtype) -> str | dict:
         """``self.data_type`` if it names ``dtype``, else the name derived from ``dtype``."""

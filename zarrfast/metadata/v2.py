@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from zarrfast.errors import MetadataError
-from zarrfast.metadata.dtypes import parse_v2_dtype
+from zarrfast.metadata.dtypes import parse_v2_dtype, resolve_v2_object_dtype
 from zarrfast.metadata.fill_value import decode_fill_value, encode_fill_value
 from zarrfast.metadata.model import (
     ArrayMetadata,
@@ -87,6 +87,12 @@ def parse_array_v2(zarray: Doc, zattrs: Doc | None = None, *, path: str = "") ->
         dtype = parse_v2_dtype(doc["dtype"])
     except MetadataError as exc:
         raise with_context(exc, where, "dtype") from None
+    filters = doc.get("filters")
+    if filters is not None:
+        if not isinstance(filters, list):
+            raise MetadataError(f"{where}: field 'filters' must be an array or null, got {filters!r}")
+        filters = tuple(_codec_v2(f, "filters", where) for f in filters) or None
+    dtype = resolve_v2_object_dtype(dtype, filters)
     try:
         fill_value = decode_fill_value(doc["fill_value"], dtype, 2)
     except MetadataError as exc:
@@ -98,11 +104,6 @@ def parse_array_v2(zarray: Doc, zattrs: Doc | None = None, *, path: str = "") ->
     compressor = doc["compressor"]
     if compressor is not None:
         compressor = _codec_v2(compressor, "compressor", where)
-    filters = doc.get("filters")
-    if filters is not None:
-        if not isinstance(filters, list):
-            raise MetadataError(f"{where}: field 'filters' must be an array or null, got {filters!r}")
-        filters = tuple(_codec_v2(f, "filters", where) for f in filters) or None
     separator = doc.get("dimension_separator")
     if separator is None:
         separator = "."
