@@ -363,3 +363,14 @@ def test_sharded_oindex_reads_each_shard_once():
     store.reset()
     np.testing.assert_array_equal(a.vindex[rows, [2, 9, 2, 9, 31]], x[rows, [2, 9, 2, 9, 31]])
     assert store.counter["get_ranges"] + store.counter["get"] <= 5  # shards (0,0) (0,1) (2,0) (3,1) (3,3)
+
+
+def test_points_on_a_huge_sparse_grid():
+    """More chunks than a lookup table would hold: points are grouped by sorting instead."""
+    a = zarrfast.create_array(store=MemoryStore(), shape=(10**7, 10**7), chunks=(3, 5), dtype="i2", fill_value=-1)
+    r = np.array([5, 9_999_999, 5, 123_456, 6])
+    c = np.array([7, 0, 8, 9_999_998, 7])
+    a.vindex[r, c] = [1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(a.vindex[r, c], [1, 2, 3, 4, 5])
+    np.testing.assert_array_equal(a.oindex[[6, 5, 4], [8, 7]], [[-1, 5], [3, 1], [-1, -1]])
+    assert a.nchunks_initialized == 3
