@@ -51,6 +51,10 @@ class CodecChain:
         self.array_bytes = array_bytes
         self.bytes_codecs = bytes_codecs
         self.spec = ChunkSpec(tuple(chunk_shape), dtype)
+        if fill_value is None and dtype.kind not in "OT":
+            # v2 ``fill_value: null``: missing chunks read as zero bytes on both paths (numpy's ``0`` would be
+            # b"0" / "0" for S / U arrays)
+            fill_value = np.zeros((), dtype=dtype)[()]
         self.fill_value = fill_value
         self.zarr_format = zarr_format
         self.order = order
@@ -87,7 +91,8 @@ class CodecChain:
         for c in aa:
             spec = c.resolve(spec)
         spec = ab.resolve(spec)  # validates e.g. that inner chunks divide the shard, at open time
-        bb = [c.with_typesize(spec.dtype.itemsize) if isinstance(c, BloscCodec) else c for c in bb]
+        typesize = 1 if spec.dtype.kind in "OT" else spec.dtype.itemsize  # after vlen codecs: bytes, as zarr-python
+        bb = [c.with_typesize(typesize) if isinstance(c, BloscCodec) else c for c in bb]
         return cls(aa, ab, bb, chunk_shape, dtype, fill_value, zarr_format=3)
 
     @classmethod
@@ -109,7 +114,7 @@ class CodecChain:
         if compressor is not None:
             c = codec_from_v2(compressor)
             if isinstance(c, BloscCodec):
-                c = c.with_typesize(dtype.itemsize)
+                c = c.with_typesize(1 if dtype.kind in "OT" else dtype.itemsize)
             bb.append(c)
         return cls(aa, None, bb, chunk_shape, dtype, fill_value, zarr_format=2, order=order)
 
