@@ -232,6 +232,14 @@ def test_dispatch_like_zarr_python():
     a[[0, 4], 1:3] = -5
     z[[0, 4], 1:3] = -5
     np.testing.assert_array_equal(a[...], z[...])
+    b1 = zarrfast.create_array(store=MemoryStore(), shape=(4,), chunks=(3,), dtype="i4")
+    z1 = zarr.create_array(store={}, shape=(4,), chunks=(3,), dtype="i4")
+    b1[...] = z1[...] = np.arange(4, dtype="i4")
+    bl = [True, False, True, True]
+    for sel in [bl, np.array(bl), [3, 0], (np.array(bl),)]:
+        np.testing.assert_array_equal(b1[sel], z1[sel])
+        np.testing.assert_array_equal(b1.vindex[sel], z1.vindex[sel])
+        np.testing.assert_array_equal(b1.oindex[sel], z1.oindex[sel])
     b = zarrfast.create_array(store=MemoryStore(), shape=(9,), chunks=(2,), dtype="f8")
     b[[8, 0, 0, 3]] = [1.5, 2.5, 3.5, 4.5]
     np.testing.assert_array_equal(b[[3, 0, 8]], [4.5, 3.5, 1.5])
@@ -373,4 +381,68 @@ def test_points_on_a_huge_sparse_grid():
     a.vindex[r, c] = [1, 2, 3, 4, 5]
     np.testing.assert_array_equal(a.vindex[r, c], [1, 2, 3, 4, 5])
     np.testing.assert_array_equal(a.oindex[[6, 5, 4], [8, 7]], [[-1, 5], [3, 1], [-1, -1]])
-    assert a.nchunks_initialized == 3
+    assert a.nchunks_initialized == 4
+
+
+@pytest.mark.parametrize("sel", [[[0, 1]], [0.5], np.array([[0, 1]]), (slice(None), [[0, 1]]), ([0, 1], Ellipsis),
+                                 (0, 0, 0), "a", None])
+def test_still_invalid_selections_are_index_errors(sel):
+    """What zarr-python rejects (IndexError) we reject too, with a ZarrfastError that is an IndexError."""
+    a = zarrfast.create_array(store={}, shape=(10, 10), chunks=(4, 4), dtype="i4")
+    with pytest.raises(zarrfast.errors.ZarrfastError) as info:
+        a[sel]
+    assert isinstance(info.value, IndexError)
+
+
+def test_integer_lists_on_getitem_are_orthogonal_like_zarr_python():
+    """``a[[0, 1]]`` / ``a[np.array([0, 1])]`` on a 2-d array select rows (they used to be rejected)."""
+    x = np.arange(100, dtype="i4").reshape(10, 10)
+    a = zarrfast.create_array(store={}, shape=(10, 10), chunks=(4, 4), dtype="i4")
+    a[...] = x
+    np.testing.assert_array_equal(a[[0, 1]], x[[0, 1]])
+    np.testing.assert_array_equal(a[np.array([9, 0])], x[[9, 0]])
+    a[[2, 3]] = 0
+    x[[2, 3]] = 0
+    np.testing.assert_array_equal(a[...], x)
+
+
+def test_out_and_read_only_for_every_selection_kind():
+    a, x = filled("v3", (6, 7), (4, 3))
+    m = x % 4 == 1
+    out = np.empty(int(m.sum()), dtype="i4")
+    assert a.get_mask_selection(m, out=out) is out
+    np.testing.assert_array_equal(out, x[m])
+    out = np.empty((4, 3), dtype="i4")
+    assert a.get_block_selection((0, 1), out=out) is out
+    np.testing.assert_array_equal(out, x[:4, 3:6])
+    with pytest.raises(ValueError):
+        a.get_mask_selection(m, out=np.empty(3, dtype="i4"))
+    with pytest.raises(TypeError):
+        a.get_orthogonal_selection(([0], [1]), out=np.empty((1, 1), dtype="f8"))
+    r = zarrfast.open_array(a.store.with_read_only(True))
+    for f in [lambda: r.vindex.__setitem__(([0], [0]), 1), lambda: r.set_mask_selection(m, 1),
+              lambda: r.blocks.__setitem__(0, 1), lambda: r.__setitem__([0, 1], 1)]:
+        with pytest.raises(ReadOnlyError):
+            f()
+    np.testing.assert_array_equal(r[...], x)
+
+
+def test_fields_on_advanced_gets():
+    dt = np.dtype([("x", "i4"), ("y", "f8")])
+    try:
+        a = zarrfast.create_array(store=MemoryStore(), shape=(5, 4), chunks=(2, 3), dtype=dt, zarr_format=2)
+    except zarrfast.errors.MetadataError:
+        pytest.skip("structured dtypes not available")
+    x = np.zeros((5, 4), dtype=dt)
+    x["x"] = np.arange(20).reshape(5, 4)
+    x["y"] = x["x"] / 2
+    a[...] = x
+    np.testing.assert_array_equal(a.get_orthogonal_selection(([4, 1], slice(None)), fields="y"), x[[4, 1]]["y"])
+    np.testing.assert_array_equal(a.get_coordinate_selection(([0, 3], [1, 2]), fields=["x"]), x[[0, 3], [1, 2]][["x"]])
+    np.testing.assert_array_equal(a.get_mask_selection(x["x"] > 15, fields="x"), [16, 17, 18, 19])
+    np.testing.assert_array_equal(a.get_block_selection((1, 1), fields="x"), x["x"][2:4, 3:])
+    with pytest.raises(IndexError):
+        a.set_orthogonal_selection(([0], [0]), 1, fields="x")
+    b = zarrfast.create_array(store=MemoryStore(), shape=(3,), chunks=(3,), dtype="i4")
+    with pytest.raises(IndexError):
+        b.get_orthogonal_selection([0], fields="x")

@@ -282,13 +282,17 @@ class Array:
         except SelectionError as e:
             raise type(e)(f"array {self.name!r}: {e}") from None
 
-    def _deliver(self, result: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    def _deliver(self, result: np.ndarray, out: np.ndarray | None, fields: Any = None) -> np.ndarray:
+        if fields is not None:
+            if self.dtype.names is None:
+                raise SelectionError(f"fields {fields!r} given but array {self.name!r} has no structured dtype")
+            result = result[fields if isinstance(fields, str) else list(fields)]
         if out is None:
             return result
         if out.shape != result.shape:
             raise ShapeMismatchError(f"out has shape {out.shape}, the selection {result.shape}")
-        if out.dtype != self.dtype:
-            raise DataTypeMismatchError(f"out has dtype {out.dtype}, the array {self.dtype}")
+        if out.dtype != result.dtype:
+            raise DataTypeMismatchError(f"out has dtype {out.dtype}, the selection {result.dtype}")
         out[...] = result
         return out
 
@@ -376,10 +380,11 @@ class Array:
         indices, dropped = self._with_name(_adv.normalize_orthogonal, selection, self.shape)
         result = _adv.read_orthogonal(self._engine, self.dtype, indices)
         result = result.reshape(tuple(len(i) for i, d in zip(indices, dropped) if not d))
-        return self._deliver(result, out)
+        return self._deliver(result, out, fields)
 
     def set_orthogonal_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         self._check_writable()
+        _no_fields(fields)
         if self.ndim == 0:
             return self.set_basic_selection(selection, value)
         indices, dropped = self._with_name(_adv.normalize_orthogonal, selection, self.shape)
@@ -396,10 +401,11 @@ class Array:
         result = _adv.read_points(self._engine, self.dtype, points).reshape(rshape)
         if out is not None and out.shape != rshape and out.size == result.size:
             raise ShapeMismatchError(f"out has shape {out.shape}, the selection {rshape}")
-        return self._deliver(result, out)
+        return self._deliver(result, out, fields)
 
     def set_coordinate_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
         self._check_writable()
+        _no_fields(fields)
         points, rshape = self._with_name(_adv.normalize_coordinates, selection, self.shape)
         arr = np.asarray(value) if isinstance(value, np.ndarray) else value
         if isinstance(arr, np.ndarray) and arr.ndim == 1 and arr.size == len(points) and arr.shape != rshape:
@@ -409,10 +415,11 @@ class Array:
 
     def get_mask_selection(self, mask: Any, *, out: np.ndarray | None = None, fields: Any = None) -> np.ndarray:
         points = self._with_name(_adv.normalize_mask, mask, self.shape)
-        return self._deliver(_adv.read_points(self._engine, self.dtype, points), out)
+        return self._deliver(_adv.read_points(self._engine, self.dtype, points), out, fields)
 
     def set_mask_selection(self, mask: Any, value: Any, *, fields: Any = None) -> None:
         self._check_writable()
+        _no_fields(fields)
         points = self._with_name(_adv.normalize_mask, mask, self.shape)
         values = self._coerce_value(value, (len(points),))
         _adv.write_points(self._engine, self.dtype, points, values, self._wec())
@@ -423,10 +430,18 @@ class Array:
         return self._with_name(_adv.block_to_basic, selection, self.shape, self._metadata.chunk_shape)
 
     def get_block_selection(self, selection: Any, *, out: np.ndarray | None = None, fields: Any = None) -> Any:
+        if fields is not None:
+            return self._deliver(self.get_basic_selection(self._block_slices(selection)), out, fields)
         return self.get_basic_selection(self._block_slices(selection), out=out)
 
     def set_block_selection(self, selection: Any, value: Any, *, fields: Any = None) -> None:
+        _no_fields(fields)
         self.set_basic_selection(self._block_slices(selection), value)
+
+
+def _no_fields(fields: Any) -> None:
+    if fields is not None:
+        raise SelectionError("writing to fields of a structured array is not supported yet")
 
 
 class OIndex:
@@ -444,15 +459,18 @@ class VIndex:
     def __init__(self, array: Array) -> None:
         self.array = array
 
+    @staticmethod
+    def _is_mask(selection: Any) -> bool:
+        item = selection[0] if isinstance(selection, tuple) and len(selection) == 1 else selection
+        return _adv._is_bool_array(item) or _adv._is_bool_list(item)
+
     def __getitem__(self, selection: Any) -> np.ndarray:
-        if _adv._is_bool_array(selection if not isinstance(selection, tuple) or len(selection) != 1
-                                else selection[0]):
+        if self._is_mask(selection):
             return self.array.get_mask_selection(selection)
         return self.array.get_coordinate_selection(selection)
 
     def __setitem__(self, selection: Any, value: Any) -> None:
-        if _adv._is_bool_array(selection if not isinstance(selection, tuple) or len(selection) != 1
-                                else selection[0]):
+        if self._is_mask(selection):
             self.array.set_mask_selection(selection, value)
         else:
             self.array.set_coordinate_selection(selection, value)
