@@ -62,9 +62,10 @@ def _v3_codecs(dtype: np.dtype, filters: Any, serializer: Any, compressors: Any)
     if filters == "auto":
         filters = []
     if serializer == "auto" or serializer is None:
-        serializer = BytesCodec("little" if dtype.itemsize > 1 and dtype.kind in "biufcmM" else None)
+        serializer = BytesCodec("little" if dtype.itemsize > 1 and dtype.kind in "biufcmMU" else None)
     serializer = as_codec(serializer)
-    if isinstance(serializer, BytesCodec) and serializer.endian is None and dtype.itemsize > 1:
+    if isinstance(serializer, BytesCodec) and serializer.endian is None and dtype.itemsize > 1 \
+            and dtype.kind in "biufcmMU":
         serializer = BytesCodec("little")  # the spec requires an endian for multi-byte types
     if compressors == "auto":
         compressors = [ZstdCodec(level=0, checksum=False)]

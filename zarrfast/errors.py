@@ -81,7 +81,7 @@ class ChunkEncodeError(CodecError):
 
 
 # --- selections and values ------------------------------------------------------------------
-class SelectionError(ZarrfastError, IndexError):
+class SelectionError(ZarrfastError, IndexError, ValueError):
     """A selection is malformed or out of bounds."""
 
 
