@@ -176,9 +176,10 @@ def test_builtin_like_zarr_python(name, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("mode", ["r", "r+", "a"])
-@pytest.mark.parametrize("func", ["open_array", "open"])
+@pytest.mark.parametrize(("mode", "func"), [("r", "open_array"), ("r+", "open_array"), ("a", "open_array"),
+                                            ("r", "open"), ("r+", "open")])
 def test_open_missing_array(tmp_path, fmt, mode, func):
+    """(zarrfast.open in mode 'a' creates a group where nothing is, like zarr-python: see test_open_a_creates_group.)"""
     store = str(tmp_path / "store")
     zarrfast.create_array(store=store, name="present", shape=(2,), dtype="i4", zarr_format=fmt)
     with pytest.raises(E.NodeNotFoundError) as info:
@@ -187,6 +188,14 @@ def test_open_missing_array(tmp_path, fmt, mode, func):
     if func == "open_array":
         assert isinstance(info.value, E.ArrayNotFoundError)
     assert "grp/absent" in str(info.value)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_open_a_creates_group(tmp_path, fmt):
+    zarr = pytest.importorskip("zarr")
+    for mod, name in ((zarrfast, "zf"), (zarr, "zp")):
+        node = mod.open(str(tmp_path / name), path="grp/new", mode="a", zarr_format=fmt)
+        assert type(node).__name__ == "Group"
 
 
 @pytest.mark.parametrize("store_kind", ["dict", "memory", "dir"])

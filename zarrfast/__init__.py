@@ -17,6 +17,20 @@ from .api import (
     zeros_like,
 )
 from .array import Array
+from .group import (
+    Group,
+    consolidate_metadata,
+    copy_store,
+    create_group,
+    group,
+    load,
+    open_consolidated,
+    open_group,
+    save,
+    save_array,
+    save_group,
+    tree,
+)
 from .config import config
 
 __version__ = "0.1.0"
@@ -24,4 +38,6 @@ __version__ = "0.1.0"
 __all__ = [
     "Array", "array", "codecs", "config", "create", "create_array", "empty", "empty_like", "errors", "from_array",
     "full", "full_like", "ones", "ones_like", "open", "open_array", "storage", "zeros", "zeros_like", "__version__",
+    "Group", "consolidate_metadata", "copy_store", "create_group", "group", "load", "open_consolidated",
+    "open_group", "save", "save_array", "save_group", "tree",
 ]

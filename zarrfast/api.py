@@ -317,15 +317,26 @@ def open_array(store: Any = None, *, zarr_format: int | None = None, path: str |
 
 def open(store: Any = None, *, mode: str = "a", zarr_format: int | None = None, path: str | None = None,
          storage_options: dict | None = None, **kwargs: Any) -> Any:
-    """Open an array (groups arrive with hierarchy support), creating it in mode 'w' when a shape is given."""
-    if "shape" in kwargs or mode in ("w", "w-", "x"):
+    """Open the array or group at ``path`` (zarr-python's ``open``).
+
+    With ``shape`` (or in mode 'w'/'w-'/'x' with array keywords) an array is created; otherwise an existing array is
+    opened, else an existing group; where nothing is, mode 'a' or 'w' creates a group (as zarr-python does)."""
+    from .group import open_group
+
+    if "shape" in kwargs or (mode in ("w", "w-", "x") and set(kwargs) - {"attributes", "use_consolidated"}):
+        kwargs.pop("use_consolidated", None)
         return open_array(store, mode=mode, zarr_format=zarr_format, path=path, storage_options=storage_options,
                           **kwargs)
-    try:
-        return open_array(store, mode=mode, zarr_format=zarr_format, path=path, storage_options=storage_options,
-                          **kwargs)
-    except ArrayNotFoundError:
-        raise NodeNotFoundError(f"no array at path {path or '/'!r} in {store!r}") from None
+    group_kw = {k: kwargs.pop(k) for k in ("attributes", "use_consolidated") if k in kwargs}
+    if mode not in ("w", "w-", "x"):
+        st = make_store(store, mode=mode, storage_options=storage_options)
+        try:
+            return open_array(st, mode=mode, zarr_format=zarr_format, path=path, **kwargs)
+        except ArrayNotFoundError:
+            pass
+        store, storage_options = st, None
+    return open_group(store, mode=mode, zarr_format=zarr_format, path=path, storage_options=storage_options,
+                      **group_kw)
 
 
 __all__ = ["create_array", "from_array", "create", "zeros", "ones", "full", "empty", "array", "zeros_like",
