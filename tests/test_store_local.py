@@ -73,7 +73,11 @@ def test_failed_write_keeps_old_value_and_no_temp(store: LocalStore, monkeypatch
         real_write(fd, bytes(data)[:3])  # part of the data reaches the temp file ...
         raise OSError(28, "No space left on device")  # ... then the disk fills up
 
+    def failing_writev(fd: int, buffers: list) -> int:
+        return failing_write(fd, b"".join(bytes(b) for b in buffers))
+
     monkeypatch.setattr(local_mod.os, "write", failing_write)
+    monkeypatch.setattr(local_mod.os, "writev", failing_writev)
     with pytest.raises(StoreError, match="'a/b'") as info:
         store.set("a/b", b"new value that will not fit")
     assert isinstance(info.value, OSError)
@@ -256,3 +260,14 @@ def test_delete_prefix_of_a_key_name(store: LocalStore) -> None:
     store.set_many({"a": b"1", "ab/c": b"2"})
     store.delete_prefix("a/")  # "a" is a key, not a directory: nothing is under "a/"
     assert sorted(store.list()) == ["a", "ab/c"]
+
+
+def test_set_parts_writes_the_concatenation(store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    parts = [b"ab", memoryview(b"cdef")[1:], bytearray(b""), b"g" * 100_000]
+    store.set_parts("x/y", parts)
+    assert store.get("x/y") == b"ab" + b"def" + b"g" * 100_000
+    # short writes are resumed inside the current buffer
+    real_writev = os.writev
+    monkeypatch.setattr(local_mod.os, "writev", lambda fd, bufs: real_writev(fd, [bytes(bufs[0])[:1]]))
+    store.set_parts("x/z", [b"hello", b"world"])
+    assert store.get("x/z") == b"helloworld"

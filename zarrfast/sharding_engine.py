@@ -253,7 +253,11 @@ class ShardedEngine(ChunkEngine):
             chunks.insert(0, raw_index)
         else:
             chunks.append(raw_index)
-        self.store.set(key, b"".join(chunks))
+        set_parts = getattr(self.store, "set_parts", None)
+        if set_parts is not None:
+            set_parts(key, chunks)  # LocalStore: writev of the pieces, no joined copy of the shard
+        else:
+            self.store.set(key, b"".join(chunks))
 
 def sharding_codec(meta: Any) -> Any:
     """The ShardingCodec when the array's whole v3 chain is one ``sharding_indexed`` codec (else None)."""

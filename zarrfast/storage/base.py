@@ -202,6 +202,16 @@ class Store(abc.ABC):
         validate_key(key, self)
         self._set(key, as_buffer(value, key, self))
 
+    def set_parts(self, key: str, parts: Sequence[BytesLike]) -> None:
+        """Store the concatenation of ``parts`` at ``key`` (stores that can write a list of buffers skip the join)."""
+        self._check_writable(key)
+        validate_key(key, self)
+        views = [as_buffer(p, key, self) for p in parts]
+        self._set_parts(key, views)
+
+    def _set_parts(self, key: str, parts: list) -> None:
+        self._set(key, b"".join(parts))
+
     def set_many(self, items: Mapping[str, BytesLike] | Iterable[tuple[str, BytesLike]]) -> None:
         """Store several values; every key is validated before anything is written."""
         pairs = list(items.items() if isinstance(items, Mapping) else items)

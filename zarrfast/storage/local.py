@@ -323,7 +323,10 @@ class LocalStore(Store):
         self._dirs_made.add(dirkey)
         return dirpath
 
-    def _set(self, key: str, value: bytes | memoryview) -> None:
+    def _set_parts(self, key: str, parts: list) -> None:
+        self._set(key, parts)  # type: ignore[arg-type]  # written with writev, no joined copy
+
+    def _set(self, key: str, value: bytes | memoryview | list) -> None:
         dirkey, _, name = key.rpartition("/")
         dirpath = self._prepare_dir(dirkey, key)
         tmp = (
@@ -344,11 +347,7 @@ class LocalStore(Store):
                 raise self._os_error("writing", key, exc) from exc
         try:
             try:
-                view = memoryview(value)
-                total = len(view)
-                written = os.write(fd, view)
-                while written < total:
-                    written += os.write(fd, view[written:])
+                _write_all(fd, value if isinstance(value, list) else [value])
                 if self._fsync:
                     os.fsync(fd)
             finally:
@@ -499,3 +498,26 @@ class LocalStore(Store):
         dirkey = prefix[:-1]
         self._verify_dir(dirkey, prefix)
         return iter([name for name, _ in self._scan(dirkey)])
+
+
+_IOV_MAX = 512
+
+
+def _write_all(fd: int, parts: list) -> None:
+    """Write every buffer of ``parts`` to ``fd`` (``os.writev`` in groups, resuming after short writes)."""
+    views = [memoryview(p).cast("B") for p in parts if len(p)]
+    i = 0
+    while i < len(views):
+        group = views[i:i + _IOV_MAX]
+        n = os.writev(fd, group)
+        total = sum(len(v) for v in group)
+        if n == total:
+            i += len(group)
+            continue
+        for v in group:  # short write: skip what was written, continue inside the current buffer
+            if n >= len(v):
+                n -= len(v)
+                i += 1
+            else:
+                views[i] = v[n:]
+                break
