@@ -161,11 +161,9 @@ class ArrayMetadata:
         if self.filters is not None:
             put(self, "filters", tuple(self.filters) or None)
 
-        if self.dimension_names is not None:
-            if not v3:
-                raise MetadataError(
-                    "array metadata: dimension_names is a zarr v3 field (v2 has no place for it)"
-                )
+        if not v3:  # v2 keeps dimension names in xarray's `_ARRAY_DIMENSIONS` attribute: one source of truth
+            self._v2_dimension_names(shape, put)
+        elif self.dimension_names is not None:
             names = tuple(self.dimension_names)
             if len(names) != len(shape):
                 raise MetadataError(
@@ -191,6 +189,21 @@ class ArrayMetadata:
                 object.__setattr__(self, "filters", ({"id": name}, *filters))
         elif self.codecs:
             object.__setattr__(self, "codecs", tuple(_with_vlen_serializer(self.codecs, name)))
+
+    def _v2_dimension_names(self, shape: tuple[int, ...], put: Any) -> None:
+        """v2: ``dimension_names`` given -> written to ``_ARRAY_DIMENSIONS``; else read from it when well-formed."""
+        attrs = self.attributes if isinstance(self.attributes, Mapping) else {}
+        if self.dimension_names is not None:
+            names = tuple(self.dimension_names)
+            if len(names) != len(shape) or any(not isinstance(n, str) for n in names):
+                raise MetadataError(f"array metadata: dimension_names {list(names)} must be one string per "
+                                    f"dimension ({len(shape)}) in zarr v2 (stored as _ARRAY_DIMENSIONS)")
+            put(self, "attributes", {**attrs, "_ARRAY_DIMENSIONS": list(names)})
+            put(self, "dimension_names", names)
+            return
+        stored = attrs.get("_ARRAY_DIMENSIONS")
+        if isinstance(stored, list) and len(stored) == len(shape) and all(isinstance(n, str) for n in stored):
+            put(self, "dimension_names", tuple(stored))
 
     def _consistent_data_type(self, dtype: np.dtype) -> str | dict:
         """``self.data_type`` if it names ``dtype``, else the name derived from ``dtype``."""
