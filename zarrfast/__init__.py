@@ -13,6 +13,7 @@ from .api import (
     ones_like,
     open,
     open_array,
+    open_like,
     zeros,
     zeros_like,
 )
@@ -32,12 +33,13 @@ from .group import (
     tree,
 )
 from .config import config
+from .copying import copy, copy_all
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Array", "array", "codecs", "config", "create", "create_array", "empty", "empty_like", "errors", "from_array",
-    "full", "full_like", "ones", "ones_like", "open", "open_array", "storage", "zeros", "zeros_like", "__version__",
+    "full", "full_like", "ones", "ones_like", "open", "open_array", "open_like", "storage", "zeros", "zeros_like", "__version__",
     "Group", "consolidate_metadata", "copy_store", "create_group", "group", "load", "open_consolidated",
-    "open_group", "save", "save_array", "save_group", "tree",
+    "open_group", "save", "save_array", "save_group", "tree", "copy", "copy_all",
 ]

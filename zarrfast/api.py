@@ -294,6 +294,14 @@ def full_like(a: Any, **kwargs: Any) -> Array:
     return full(kw.pop("shape"), **kw)
 
 
+def open_like(a: Any, path: Any, **kwargs: Any) -> Array:
+    """Open (or create) the array at ``path`` with ``a``'s shape, dtype, chunks and fill value as defaults."""
+    kw = _like(a, kwargs)
+    if getattr(a, "fill_value", None) is not None:
+        kw.setdefault("fill_value", a.fill_value)
+    return open_array(path, **kw)
+
+
 def open_array(store: Any = None, *, zarr_format: int | None = None, path: str | None = None, mode: str = "a",
                storage_options: dict | None = None, name: str | None = None, write_empty_chunks: bool | None = None,
                **kwargs: Any) -> Array:
@@ -339,5 +347,5 @@ def open(store: Any = None, *, mode: str = "a", zarr_format: int | None = None, 
                       **group_kw)
 
 
-__all__ = ["create_array", "from_array", "create", "zeros", "ones", "full", "empty", "array", "zeros_like",
+__all__ = ["create_array", "from_array", "open_like", "create", "zeros", "ones", "full", "empty", "array", "zeros_like",
            "ones_like", "empty_like", "full_like", "open_array", "open", "ContainsArrayError"]
