@@ -11,9 +11,14 @@ from .transpose import TransposeCodec
 from .vlen import VLenBytesCodec, VLenUTF8Codec
 from .zlib import ZlibCodec
 from .zstd import ZstdCodec
+from .names import *  # noqa: F403  (zarr-python's numcodecs wrapper names and enums)
+from .names import __all__ as _names_all
+from .sharding import ShardingCodec
+from .vlen import VLenBytesCodec, VLenUTF8Codec
 
 __all__ = [
     "ArrayArrayCodec", "ArrayBytesCodec", "BloscCodec", "BytesBytesCodec", "BytesCodec", "ChunkSpec", "Codec",
     "Crc32cCodec", "GzipCodec", "LZ4Codec", "NumcodecsCodec", "TransposeCodec", "VLenBytesCodec", "VLenUTF8Codec", "ZlibCodec", "ZstdCodec",
-    "as_codec", "codec_from_v2", "codec_from_v3", "register_codec",
+    "as_codec", "codec_from_v2", "codec_from_v3", "register_codec", "ShardingCodec", "VLenBytesCodec",
+    "VLenUTF8Codec", *_names_all,
 ]

@@ -20,6 +20,8 @@ class BloscCodec(BytesBytesCodec):
 
     def __init__(self, cname: str = "zstd", clevel: int = 5, shuffle: int | str = "shuffle",
                  typesize: int | None = None, blocksize: int = 0) -> None:
+        cname = str(getattr(cname, "value", cname))
+        shuffle = getattr(shuffle, "value", shuffle)
         if cname not in CNAMES:
             raise CodecError(f"blosc codec: unknown cname {cname!r} (known: {', '.join(CNAMES)})")
         if not isinstance(clevel, int) or not 0 <= clevel <= 9:

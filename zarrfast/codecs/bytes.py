@@ -17,6 +17,7 @@ class BytesCodec(ArrayBytesCodec):
     name: ClassVar[str] = "bytes"
 
     def __init__(self, endian: str | None = "little") -> None:
+        endian = getattr(endian, "value", endian)
         if endian not in ("little", "big", None):
             raise CodecError(f"bytes codec: endian must be 'little', 'big' or null, not {endian!r}")
         self.endian = endian
