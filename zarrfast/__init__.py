@@ -18,6 +18,8 @@ from .api import (
     zeros_like,
 )
 from .array import Array
+from .config import config
+from .copying import copy, copy_all
 from .group import (
     Group,
     consolidate_metadata,
@@ -32,8 +34,6 @@ from .group import (
     save_group,
     tree,
 )
-from .config import config
-from .copying import copy, copy_all
 
 __version__ = "0.1.0"
 

@@ -12,7 +12,7 @@ from .codecs.blosc import BloscCodec
 from .codecs.bytes import BytesCodec
 from .codecs.numcodecs_adapter import NumcodecsCodec
 from .codecs.zstd import ZstdCodec
-from .errors import ArrayNotFoundError, CodecError, ContainsArrayError, MetadataError, NodeNotFoundError
+from .errors import ArrayNotFoundError, CodecError, ContainsArrayError, MetadataError
 from .metadata import ArrayMetadata
 from .metadata.fill_value import default_fill_value
 from .nodes import check_can_create, normalize_path, read_array_metadata, write_metadata

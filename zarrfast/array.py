@@ -6,21 +6,22 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from . import array_extras as _extras
+from . import indexing_advanced as _adv
 from .attributes import Attributes
+from .chunk_key import get_chunk_key_encoder
 from .config import config
 from .engine import ChunkEngine
-from .sharding_engine import ShardedEngine, sharding_codec
 from .errors import CodecError, DataTypeMismatchError, ReadOnlyError, SelectionError, ShapeMismatchError
 from .indexing import BasicSelection, is_basic_selection, normalize_basic
-from . import indexing_advanced as _adv
-from . import array_extras as _extras
 from .metadata import ArrayMetadata
+from .node import Node
 from .nodes import write_metadata
-from .chunk_key import get_chunk_key_encoder
 from .pipeline import chain_for
+from .sharding_engine import ShardedEngine, sharding_codec
 
 
-class Array:
+class Array(Node):
     """A Zarr v2 or v3 array. Create one with :func:`zarrfast.create_array` or open with :func:`zarrfast.open_array`."""
 
     def __init__(self, store: Any, path: str, metadata: ArrayMetadata, *, read_only: bool = False,
@@ -50,33 +51,12 @@ class Array:
                                        keys)
 
     # ---- description -----------------------------------------------------------------------------------------
-    @property
-    def metadata(self) -> ArrayMetadata:
-        return self._metadata
 
-    @property
-    def store(self) -> Any:
-        return self._store
 
-    @property
-    def path(self) -> str:
-        return self._path
 
-    @property
-    def name(self) -> str:
-        return "/" + self._path
 
-    @property
-    def basename(self) -> str:
-        return self._path.rsplit("/", 1)[-1]
 
-    @property
-    def read_only(self) -> bool:
-        return self._read_only
 
-    @property
-    def zarr_format(self) -> int:
-        return self._metadata.zarr_format
 
     @property
     def shape(self) -> tuple[int, ...]:

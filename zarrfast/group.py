@@ -21,7 +21,6 @@ from .array import Array
 from .attributes import Attributes
 from .errors import (
     ContainsArrayError,
-    ContainsGroupError,
     ContainsNodeError,
     GroupNotFoundError,
     MetadataError,
@@ -38,6 +37,7 @@ from .metadata import (
     parse_node_v3,
 )
 from .metadata.model import to_json_value
+from .node import Node as NodeBase
 from .nodes import check_can_create, clear_node, doc_key, normalize_path, read_node, write_metadata
 from .storage import make_store
 
@@ -159,7 +159,7 @@ def _flatten_consolidated(meta: GroupMetadata, path: str) -> dict[str, Node]:
 
 
 # ---------------------------------------------------------------------------------------------- Group
-class Group:
+class Group(NodeBase):
     """A Zarr v2 or v3 group. Create one with :func:`zarrfast.create_group` / open with :func:`zarrfast.open_group`."""
 
     def __init__(self, store: Any, path: str, metadata: GroupMetadata, *, read_only: bool = False,
@@ -171,33 +171,12 @@ class Group:
         self._consolidated = consolidated
 
     # ---- description -------------------------------------------------------------------------------------
-    @property
-    def store(self) -> Any:
-        return self._store
 
-    @property
-    def path(self) -> str:
-        return self._path
 
-    @property
-    def name(self) -> str:
-        return "/" + self._path
 
-    @property
-    def basename(self) -> str:
-        return self._path.rsplit("/", 1)[-1]
 
-    @property
-    def read_only(self) -> bool:
-        return self._read_only
 
-    @property
-    def metadata(self) -> GroupMetadata:
-        return self._metadata
 
-    @property
-    def zarr_format(self) -> int:
-        return self._metadata.zarr_format
 
     @property
     def attrs(self) -> Attributes:

@@ -4,9 +4,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import ArrayNotFoundError, ContainsArrayError, ContainsGroupError, MetadataError, NodeNotFoundError
-from .metadata import ArrayMetadata, GroupMetadata, parse_array_v2, parse_group_v2, parse_node_v3
-from .metadata import array_metadata_to_json, group_metadata_to_json
+from .errors import (
+    ArrayNotFoundError,
+    ContainsArrayError,
+    ContainsGroupError,
+    MetadataError,
+    NodeNotFoundError,
+)
+from .metadata import (
+    ArrayMetadata,
+    GroupMetadata,
+    array_metadata_to_json,
+    group_metadata_to_json,
+    parse_array_v2,
+    parse_group_v2,
+    parse_node_v3,
+)
 
 
 def normalize_path(path: str | None) -> str:

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from .codecs.sharding import decode_index, encode_index, validate_index
 from .engine import ChunkEngine, run_parts
 from .errors import ChunkDecodeError
 from .indexing import BasicSelection
-from .codecs.sharding import decode_index, encode_index, validate_index
 from .pipeline import CodecChain
 
 EMPTY = np.uint64(2**64 - 1)
@@ -148,7 +148,6 @@ class ShardedEngine(ChunkEngine):
             data = self.store.get(key)
             if data is None:
                 return [None] * len(flat)
-            ix = self._index_range()
             raw = data[:self.index_size] if self.index_at_start else data[-self.index_size:]
             if len(data) < self.index_size:
                 raise self._decode_error("shard is shorter than its index", key)
