@@ -66,8 +66,8 @@ def is_basic_selection(selection: Any) -> bool:
     return True
 
 
-def normalize_basic(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
-    """Turn ints, slices (any step), Ellipsis and 0-d integer arrays into a :class:`BasicSelection`."""
+def expand_ellipsis(selection: Any, ndim: int) -> list:
+    """The selection as a list of exactly ``ndim`` items (Ellipsis expanded, missing trailing axes as ``:``)."""
     items = list(selection) if isinstance(selection, tuple) else [selection]
     if any(s is None for s in items):
         raise SelectionError("np.newaxis (None) is not supported in zarr selections")
@@ -76,13 +76,18 @@ def normalize_basic(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
         raise SelectionError("a selection can hold only one Ellipsis")
     if n_ellipsis:
         i = next(k for k, s in enumerate(items) if s is Ellipsis)
-        fill = len(shape) - (len(items) - 1)
+        fill = ndim - (len(items) - 1)
         if fill < 0:
-            raise SelectionError(f"too many indices for an array of {len(shape)} dimensions")
+            raise SelectionError(f"too many indices for an array of {ndim} dimensions")
         items[i:i + 1] = [slice(None)] * fill
-    if len(items) > len(shape):
-        raise SelectionError(f"too many indices ({len(items)}) for an array of {len(shape)} dimensions")
-    items += [slice(None)] * (len(shape) - len(items))
+    if len(items) > ndim:
+        raise SelectionError(f"too many indices ({len(items)}) for an array of {ndim} dimensions")
+    return items + [slice(None)] * (ndim - len(items))
+
+
+def normalize_basic(selection: Any, shape: tuple[int, ...]) -> BasicSelection:
+    """Turn ints, slices (any step), Ellipsis and 0-d integer arrays into a :class:`BasicSelection`."""
+    items = expand_ellipsis(selection, len(shape))
     starts, steps, lengths, dropped = [], [], [], []
     for axis, (s, n) in enumerate(zip(items, shape)):
         if isinstance(s, slice):

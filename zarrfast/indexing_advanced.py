@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .errors import BoundsCheckError, SelectionError
-from .indexing import ChunkPlan
+from .indexing import ChunkPlan, expand_ellipsis
 
 
 # ---- classification (mirrors zarr.core.indexing) ----------------------------------------------------------------
@@ -74,24 +74,6 @@ def is_pure_orthogonal_indexing(selection: Any, ndim: int) -> bool:
 
 
 # ---- normalisation ------------------------------------------------------------------------------------------------
-def _expand_ellipsis(selection: Any, ndim: int) -> list:
-    items = list(selection) if isinstance(selection, tuple) else [selection]
-    if any(s is None for s in items):
-        raise SelectionError("np.newaxis (None) is not supported in zarr selections")
-    n_ell = sum(1 for s in items if s is Ellipsis)
-    if n_ell > 1:
-        raise SelectionError("a selection can hold only one Ellipsis")
-    if n_ell:
-        i = next(k for k, s in enumerate(items) if s is Ellipsis)
-        fill = ndim - (len(items) - 1)
-        if fill < 0:
-            raise SelectionError(f"too many indices for an array of {ndim} dimensions")
-        items[i:i + 1] = [slice(None)] * fill
-    if len(items) > ndim:
-        raise SelectionError(f"too many indices ({len(items)}) for an array of {ndim} dimensions")
-    return items + [slice(None)] * (ndim - len(items))
-
-
 def _int_indices(s: Any, n: int, axis: int) -> np.ndarray:
     arr = np.asarray(s)
     if arr.dtype.kind not in "iu":
@@ -108,7 +90,7 @@ def _int_indices(s: Any, n: int, axis: int) -> np.ndarray:
 
 def normalize_orthogonal(selection: Any, shape: tuple[int, ...]) -> tuple[list[np.ndarray], list[bool]]:
     """Per axis: the selected indices (int64, non-negative, in selection order) and whether the axis is dropped."""
-    items = _expand_ellipsis(selection, len(shape))
+    items = expand_ellipsis(selection, len(shape))
     indices: list[np.ndarray] = []
     dropped: list[bool] = []
     for axis, (s, n) in enumerate(zip(items, shape)):
@@ -174,7 +156,7 @@ def normalize_mask(selection: Any, shape: tuple[int, ...]) -> np.ndarray:
 
 def block_to_basic(selection: Any, shape: tuple[int, ...], grid: tuple[int, ...]) -> tuple[slice, ...]:
     """Block selection (ints and unit-step slices of chunk numbers) -> slices in array coordinates."""
-    items = _expand_ellipsis(selection, len(shape))
+    items = expand_ellipsis(selection, len(shape))
     out = []
     for axis, (s, n, c) in enumerate(zip(items, shape, grid)):
         nb = -(-n // c)
