@@ -110,4 +110,20 @@ class ReadOnlyError(StoreError, PermissionError, ValueError):
     """A write to a store (or array) opened read-only."""
 
 
+class StorePermissionError(StoreError, PermissionError):
+    """The backend refused the operation (access denied, bad credentials)."""
+
+
+class StoreNotFoundError(StoreError, FileNotFoundError):
+    """The store itself does not exist (missing bucket, database file, server path)."""
+
+
+class StoreConnectionError(StoreError, ConnectionError):
+    """The backend could not be reached, or the connection failed mid-request."""
+
+
+class StoreTimeoutError(StoreConnectionError, TimeoutError):
+    """A request to the backend timed out."""
+
+
 __all__ = [name for name in dir() if name.endswith("Error")]
