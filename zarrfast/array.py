@@ -16,7 +16,7 @@ from .errors import CodecError, DataTypeMismatchError, ReadOnlyError, SelectionE
 from .indexing import BasicSelection, is_basic_selection, normalize_basic
 from .metadata import ArrayMetadata
 from .node import Node
-from .nodes import write_metadata
+from .nodes import array_metadata_to_json, write_metadata
 from .pipeline import chain_for
 from .sharding_engine import ShardedEngine, sharding_codec
 
@@ -142,6 +142,22 @@ class Array(Node):
 
     def __repr__(self) -> str:
         return f"<zarrfast.Array {self._store!r}{self.name} shape={self.shape} dtype={self.dtype}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the store pickles as its location (path, URL, database), so this carries no chunk data
+        return (Array, (self._store, self._path, self._metadata),
+                {"_read_only": self._read_only, "_write_empty_chunks": self._write_empty_chunks})
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._read_only = state["_read_only"]
+        self._write_empty_chunks = state["_write_empty_chunks"]
+
+    def __dask_tokenize__(self) -> tuple[Any, ...]:
+        """Deterministic dask token: where the array lives and what its metadata says."""
+        docs = array_metadata_to_json(self._metadata)
+        store = self._store
+        where = (type(store).__name__, store._location()) if hasattr(store, "_location") else id(store)
+        return ("zarrfast.Array", where, self._path, sorted(docs.items()))
 
     # ---- reading ---------------------------------------------------------------------------------------------
     def __getitem__(self, selection: Any) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from .config import config
 from .errors import ChunkDecodeError, ChunkEncodeError, CodecError
 from .indexing import BasicSelection, ChunkPlan, project_basic_py
+from .locks import key_locks
 from .pipeline import CodecChain
 
 _pool: ThreadPoolExecutor | None = None
@@ -179,20 +181,22 @@ class ChunkEngine:
             for a, b in self._batches(lo, hi):
                 bkeys = keys[a:b]
                 need = [k for k, c in zip(bkeys, complete[a:b]) if not c]
-                old = dict(zip(need, self.store.get_many(need))) if need else {}
-                existing = [old.get(k) for k in bkeys]
-                if program is not None:
-                    encoded = self._encode_native(program, value, cstart[a:b], count[a:b], vstart[a:b], steps,
-                                                  existing, complete[a:b], write_empty_chunks, bkeys)
-                else:
-                    encoded = self._encode_python(value, cstart[a:b], count[a:b], vstart[a:b], steps, existing,
-                                                  complete[a:b], write_empty_chunks, bkeys)
-                puts = [(k, e) for k, e in zip(bkeys, encoded) if e is not None]
-                drops = [k for k, e in zip(bkeys, encoded) if e is None]
-                if puts:
-                    self.store.set_many(puts)
-                if drops:
-                    self.store.delete_many(drops)
+                # partial chunks are read, merged and written back: serialise that per key within the process
+                with key_locks(self.store, need) if need else nullcontext():
+                    old = dict(zip(need, self.store.get_many(need))) if need else {}
+                    existing = [old.get(k) for k in bkeys]
+                    if program is not None:
+                        encoded = self._encode_native(program, value, cstart[a:b], count[a:b], vstart[a:b], steps,
+                                                      existing, complete[a:b], write_empty_chunks, bkeys)
+                    else:
+                        encoded = self._encode_python(value, cstart[a:b], count[a:b], vstart[a:b], steps,
+                                                      existing, complete[a:b], write_empty_chunks, bkeys)
+                    puts = [(k, e) for k, e in zip(bkeys, encoded) if e is not None]
+                    drops = [k for k, e in zip(bkeys, encoded) if e is None]
+                    if puts:
+                        self.store.set_many(puts)
+                    if drops:
+                        self.store.delete_many(drops)
 
         run_parts(work, len(keys))
 

@@ -12,7 +12,6 @@ bytes (never re-encoded). The new shard (chunks in inner C order, then the index
 """
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -21,23 +20,12 @@ from .codecs.sharding import decode_index, encode_index, validate_index
 from .engine import ChunkEngine, run_parts
 from .errors import ChunkDecodeError
 from .indexing import BasicSelection
+from .locks import key_lock
 from .pipeline import CodecChain
 
 EMPTY = np.uint64(2**64 - 1)
 COALESCE_GAP = 64 * 1024          # merge two inner-chunk ranges when the bytes between them are at most this
 COALESCE_MAX = 32 * 1024 * 1024   # ... and the merged request stays below this size
-
-_LOCKS = [threading.Lock() for _ in range(128)]
-
-
-def shard_lock(store: Any, key: str) -> threading.Lock:
-    """The lock serialising read-modify-write of one shard (striped; equal stores share locks)."""
-    try:
-        h = hash((store, key))
-    except TypeError:
-        h = hash((id(store), key))
-    return _LOCKS[h % len(_LOCKS)]
-
 
 def coalesce(offsets: np.ndarray, nbytes: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
     """Merge byte ranges: returns the requests, and for each input range its request number and offset inside it."""
@@ -202,7 +190,7 @@ class ShardedEngine(ChunkEngine):
                 valid = np.minimum(sshape, shape - shard_coords[g] * sshape)
                 n_valid = int(np.prod(-(-valid // inner)))
                 full = len(rows) == n_valid and bool(complete[rows].all())
-                with shard_lock(self.store, keys[g]):
+                with key_lock(self.store, keys[g]):
                     self._write_shard(keys[g], rows, flat[rows], full, program, value,
                                       cstart, count, vstart, steps, complete, write_empty_chunks)
 
