@@ -19,6 +19,7 @@ from .api import (
 )
 from .array import Array
 from .config import config
+from .converting import convert
 from .copying import copy, copy_all
 from .group import (
     Group,
@@ -37,7 +38,11 @@ from .group import (
 
 __version__ = "0.1.0"
 
+from .rechunking import rechunk
+
 __all__ = [
+    "convert",
+    "rechunk",
     "Array", "array", "codecs", "config", "create", "create_array", "empty", "empty_like", "errors", "from_array",
     "full", "full_like", "ones", "ones_like", "open", "open_array", "open_like", "storage", "zeros", "zeros_like", "__version__",
     "Group", "consolidate_metadata", "copy_store", "create_group", "group", "load", "open_consolidated",
