@@ -231,6 +231,7 @@ def test_get_many_missing_directory_shortcut(store: LocalStore, monkeypatch: pyt
         return real_open(path, *args)
 
     monkeypatch.setattr(local_mod.os, "open", spy_open)
+    monkeypatch.setattr(local_mod, "_read_files", None)  # the Python batch path
     keys = ["c/0/0"] + [f"c/5/{i}" for i in range(10)] + ["c/0/1"]
     assert LocalStore(store.root, parallel_threshold=None).get_many(keys) == [b"1"] + [None] * 11
     assert len(opened) == 3  # c/0/0, the first c/5/*, c/0/1
@@ -271,3 +272,27 @@ def test_set_parts_writes_the_concatenation(store: LocalStore, monkeypatch: pyte
     monkeypatch.setattr(local_mod.os, "writev", lambda fd, bufs: real_writev(fd, [bytes(bufs[0])[:1]]))
     store.set_parts("x/z", [b"hello", b"world"])
     assert store.get("x/z") == b"helloworld"
+
+
+def test_native_batch_reads_match_python_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GIL-free batch reader and the Python reader agree on files, gaps, dirs, empty files and symlinks."""
+    if local_mod._read_files is None:
+        pytest.skip("native file reader not built")
+    root = tmp_path / "root"
+    s = LocalStore(root)
+    s.set("a", b"x" * 5000)
+    s.set("c/0", b"")
+    s.set("c/1", bytes(range(256)))
+    (root / "d").mkdir()
+    (root / "link").symlink_to(root / "a")          # inside the root: readable
+    outside = tmp_path / "secret"
+    outside.write_bytes(b"no")
+    (root / "out").symlink_to(outside)               # escapes the root: refused
+    keys = ["a", "c/0", "c/1", "c/2", "d", "nope/x", "link"]
+    native = LocalStore(root, parallel_threshold=None).get_many(keys)
+    monkeypatch.setattr(local_mod, "_read_files", None)
+    python = LocalStore(root, parallel_threshold=None).get_many(keys)
+    assert native == python == [b"x" * 5000, b"", bytes(range(256)), None, None, None, b"x" * 5000]
+    monkeypatch.undo()
+    with pytest.raises(InvalidKeyError):
+        LocalStore(root).get_many(["a", "out"])

@@ -29,6 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+try:  # batch file reads without the GIL (Linux/POSIX build)
+    from zarrfast._ext.fileio import read_files as _read_files
+except ImportError:  # pragma: no cover
+    _read_files = None
+
 from zarrfast.errors import InvalidKeyError, StoreError
 from zarrfast.storage.base import Store, normalize_range
 
@@ -221,6 +226,22 @@ class LocalStore(Store):
             os.close(fd)
 
     def _get_batch(self, keys: list[str]) -> list[bytes | None]:
+        if _read_files is None:
+            return self._get_batch_py(keys)
+        root = self._root
+        fsencode = os.fsencode
+        values, status = _read_files([fsencode(f"{root}/{key}") for key in keys])
+        verified = self._verified
+        for i, st in enumerate(status):
+            if st == 0:
+                dirkey = keys[i].rpartition("/")[0]
+                if dirkey not in verified:
+                    self._verify_dir(dirkey, keys[i])
+            elif st != 1:  # a symlink, an error, a file that changed: the careful path decides
+                values[i] = self._get(keys[i])
+        return values
+
+    def _get_batch_py(self, keys: list[str]) -> list[bytes | None]:
         # Within a batch, a key whose directory is missing costs no syscall once one key of
         # that directory has been found missing (sparse arrays with "c/i/j" keys).
         out: list[bytes | None] = []
