@@ -99,6 +99,9 @@ class ArrayMetadata:
     data_type: str | dict = ""
     storage_transformers: tuple = ()
     extra_fields: dict = field(default_factory=dict)
+    # a v2 variable-length array whose .zarray said "fill_value": null: reads use the default fill value, and
+    # the document keeps null when it is written back (zarr-python and xarray treat null and "" differently)
+    null_fill: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
