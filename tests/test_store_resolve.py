@@ -43,11 +43,43 @@ def test_file_url(tmp_path: Path) -> None:
         make_store("file://otherhost/x")
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/x.zarr", "gs://b/x", "https://example.org/x.zarr",
-                                 "memory://x", "zip::s3://b/x.zip"])
-def test_other_urls_raise(url: str) -> None:
-    with pytest.raises(StoreError, match="later version"):
-        make_store(url)
+@pytest.mark.parametrize("url,protocol,read_only", [
+    ("s3://bucket/x.zarr", "s3", False),
+    ("https://example.org/x.zarr", "https", True),
+    ("http://example.org/x.zarr", "http", True),
+    ("memory://resolve-test/x", "memory", False),
+])
+def test_urls_dispatch_to_fsspec(url: str, protocol: str, read_only: bool) -> None:
+    pytest.importorskip("fsspec")
+    if protocol == "s3":
+        pytest.importorskip("s3fs")
+    from zarrfast.storage import FsspecStore
+
+    s = make_store(url)  # no request is made here
+    assert isinstance(s, FsspecStore) and s.url == url and s.read_only is read_only
+    assert protocol in (s.fs.protocol if isinstance(s.fs.protocol, tuple) else (s.fs.protocol,))
+    assert make_store(url, mode="r").read_only
+    if read_only:
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            make_store(url, mode="w")
+
+
+def test_url_storage_options_passed() -> None:
+    pytest.importorskip("s3fs")
+    s = make_store("s3://bucket/x.zarr", storage_options={"anon": True, "endpoint_url": "http://127.0.0.1:9"})
+    assert s.fs.anon is True and s.fs.endpoint_url == "http://127.0.0.1:9"
+    assert s.storage_options == {"anon": True, "endpoint_url": "http://127.0.0.1:9"}
+
+
+def test_url_errors() -> None:
+    pytest.importorskip("fsspec")
+    with pytest.raises(StoreError, match="unknown URL protocol"):
+        make_store("notaprotocol://b/x")
+    try:
+        import gcsfs  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install gcsfs"):
+            make_store("gs://b/x")
 
 
 def test_zip_paths(tmp_path: Path) -> None:

@@ -34,10 +34,16 @@ def make_store(
     * ``None``: a new :class:`MemoryStore`;
     * ``str`` / ``os.PathLike``: a :class:`LocalStore`, or a :class:`ZipStore` when the path ends
       in ``.zip`` (zip mode from ``mode``: r->r, r+/a->a, w->w, w-/x->x); ``file://`` URLs are
-      local paths; other URLs raise :class:`StoreError` (fsspec support comes later);
+      local paths; every other URL (``s3://``, ``gs://``, ``az://``, ``http(s)://``,
+      ``memory://``, chained ones such as ``zip::s3://b/x.zip``) opens an
+      :class:`~zarrfast.storage.fsspec.FsspecStore` with ``storage_options``. Read-only backends
+      (HTTP, archives) give a read-only store; asking them for ``"w"``/``"w-"``/``"x"`` raises
+      :class:`ReadOnlyError`;
+    * an ``fsspec.FSMap`` (``fsspec.get_mapper``): an ``FsspecStore`` over its filesystem and root;
     * a plain ``dict``: a :class:`MemoryStore` over it (data lands in that dict); any other
       ``MutableMapping``: a :class:`MappingStore`;
-    * zarr-python 3 ``LocalStore`` / ``MemoryStore``: the zarrfast equivalent over the same data.
+    * zarr-python 3 ``LocalStore`` / ``MemoryStore`` / ``FsspecStore``: the zarrfast equivalent over the
+      same data.
 
     ``mode="r"`` opens read-only; ``None`` means ``"a"``. The store layer never deletes data because of ``mode``; what
     ``"w"`` means for existing nodes is decided by the array/group API.
@@ -67,12 +73,21 @@ def make_store(
         if isinstance(path, bytes):
             path = os.fsdecode(path)
         if isinstance(store_like, str) and _URL_RE.search(path):
+            if not _is_plain_file_url(path):
+                return _fsspec_store(path, mode, read_only, storage_options)
             path = _local_path_from_url(path)
         if storage_options:
             raise TypeError(_unused_options(store_like))
         if path.lower().endswith(".zip") and not os.path.isdir(path):
             return ZipStore(path, mode=_ZIP_MODES[mode], read_only=read_only)  # type: ignore[arg-type]
         return LocalStore(path, read_only=read_only)
+
+    if _is_fsspec_mapper(store_like):
+        if storage_options:
+            raise TypeError(_unused_options(store_like))
+        from zarrfast.storage.fsspec import FsspecStore
+
+        return _check_mode(FsspecStore.from_mapper(store_like, read_only=read_only), mode)
 
     if isinstance(store_like, MutableMapping):
         if storage_options:
@@ -94,17 +109,35 @@ def _unused_options(store_like: Any) -> str:
     return f"storage_options were given but are not used by {store_like!r} (only fsspec URLs take them)"
 
 
+def _is_plain_file_url(url: str) -> bool:
+    return "::" not in url and urlsplit(url).scheme.lower() == "file"
+
+
 def _local_path_from_url(url: str) -> str:
     parts = urlsplit(url)
-    if parts.scheme.lower() == "file" and "::" not in url:
-        if parts.netloc not in ("", "localhost"):
-            raise StoreError(f"cannot open {url!r}: file:// URLs must name a local path")
-        return unquote(parts.path)
-    raise StoreError(
-        f"cannot open {url!r}: URL stores (fsspec: s3://, gs://, http:// ...) are not supported "
-        "in this version of zarrfast; they come in a later version. Use a local path, a dict, "
-        "or a zarrfast Store."
-    )
+    if parts.netloc not in ("", "localhost"):
+        raise StoreError(f"cannot open {url!r}: file:// URLs must name a local path")
+    return unquote(parts.path)
+
+
+def _check_mode(store: Store, mode: str) -> Store:
+    if mode in _WRITE_MODES and store.read_only:
+        raise ReadOnlyError(
+            f"store {store!r} is read-only (its backend cannot be written), but mode is {mode!r}"
+        )
+    return store
+
+
+def _fsspec_store(url: str, mode: str, read_only: bool, storage_options: dict[str, Any] | None) -> Store:
+    """An FsspecStore for a non-``file://`` URL (fsspec is imported here, not before)."""
+    from zarrfast.storage.fsspec import FsspecStore
+
+    return _check_mode(FsspecStore.from_url(url, storage_options=storage_options, read_only=read_only), mode)
+
+
+def _is_fsspec_mapper(obj: Any) -> bool:
+    module = type(obj).__module__ or ""
+    return module.startswith("fsspec") and hasattr(obj, "fs") and hasattr(obj, "root")
 
 
 class _ZarrBufferDict(MutableMapping[str, Any]):
@@ -146,7 +179,11 @@ def _from_zarr_python(store_like: Any, read_only: bool) -> Store | None:
         buffers = getattr(store_like, "_store_dict", None)
         if isinstance(buffers, MutableMapping):
             return MappingStore(_ZarrBufferDict(buffers), read_only=read_only)
+    if isinstance(store_like, zs.FsspecStore):
+        from zarrfast.storage.fsspec import FsspecStore
+
+        return FsspecStore(store_like.fs, store_like.path, read_only=read_only)
     raise StoreError(
         f"cannot use zarr-python store {store_like!r} directly; pass its location instead "
-        "(a path, or a zarrfast Store such as zarrfast.storage.ZipStore)"
+        "(a path or URL, or a zarrfast Store such as zarrfast.storage.ZipStore)"
     )
