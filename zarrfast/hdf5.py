@@ -114,6 +114,8 @@ def dimension_names(ds: Any) -> tuple[str | None, ...] | None:
             names.append(name)
     except (RuntimeError, TypeError, ValueError):
         return None
+    if len(names) == 1 and names[0] is None and _h5py().h5ds.is_scale(ds.id):
+        names[0] = ds.name.rsplit("/", 1)[-1]  # a coordinate variable: it is its own dimension
     return tuple(names) if any(n is not None for n in names) else None
 
 

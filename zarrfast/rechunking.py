@@ -52,7 +52,9 @@ def parse_size(value: Any) -> int:
 def engine_overhead(src_unit_bytes: int, dst_unit_bytes: int, batch_bytes: int) -> int:
     """Bytes the engine may hold besides the block: per thread a store batch and chunk buffers."""
     threads = int(config.get("threads"))
-    return threads * (2 * batch_bytes + 2 * src_unit_bytes) + 2 * dst_unit_bytes
+    # per engine thread: a store batch in and out, decode scratch for a source chunk, and for the destination a
+    # chunk scratch, the encode bound buffer and the encoded copy
+    return threads * (2 * batch_bytes + 2 * src_unit_bytes + 3 * dst_unit_bytes)
 
 
 def _divisible(a: int, b: int, n: int) -> bool:
@@ -61,8 +63,12 @@ def _divisible(a: int, b: int, n: int) -> bool:
 
 
 def plan(shape: Sequence[int], itemsize: int, src_chunks: Sequence[int], dst_unit: Sequence[int],
-         block_budget: int) -> dict[str, Any]:
-    """Choose one pass (block shape) or two passes (read block, intermediate chunks, write block)."""
+         block_budget: int, two_pass_budget: int | None = None) -> dict[str, Any]:
+    """Choose one pass (block shape) or two passes (read block, intermediate chunks, write block).
+
+    ``two_pass_budget`` (default ``block_budget``) is the block budget when an intermediate array is used (its
+    engine buffers are larger: intermediate chunks may be as large as the larger of the two units).
+    """
     ratio = [s / max(1, u) for s, u in zip(src_chunks, dst_unit)]
     axes = sorted(range(len(shape)), key=lambda a: (-ratio[a], -a))
     unit = blockwise.lcm_shape(dst_unit, src_chunks, shape)
@@ -73,6 +79,7 @@ def plan(shape: Sequence[int], itemsize: int, src_chunks: Sequence[int], dst_uni
     direct = {"passes": 1, "block": block, "amplification": amp}
     if amp <= AMPLIFICATION_LIMIT:
         return direct
+    block_budget = block_budget if two_pass_budget is None else two_pass_budget
     inter0 = tuple(max(1, min(s, w, n)) for s, w, n in zip(src_chunks, dst_unit, shape))
     u1 = blockwise.lcm_shape(src_chunks, inter0, shape)
     u2 = blockwise.lcm_shape(dst_unit, inter0, shape)
@@ -82,6 +89,8 @@ def plan(shape: Sequence[int], itemsize: int, src_chunks: Sequence[int], dst_uni
     r1 = blockwise.grow_block(shape, u1, itemsize, block_budget, sorted(range(len(shape)), key=lambda a: ratio[a]))
     r2 = blockwise.grow_block(shape, u2, itemsize, block_budget, axes)
     inter = tuple(min(a, b) if _divisible(a, b, n) else i0 for a, b, n, i0 in zip(r1, r2, shape, inter0))
+    if math.prod(inter) > max(math.prod(src_chunks), math.prod(dst_unit)):
+        inter = inter0  # keep intermediate chunks no larger than the larger unit (engine buffers scale with them)
     amp2 = max(blockwise.decodes_per_source_chunk(src_chunks, r1, shape),
                blockwise.decodes_per_source_chunk(inter, r2, shape))
     if amp2 >= amp:
@@ -122,7 +131,11 @@ def rechunk(src: Any, dst: Any, *, chunks: Sequence[int], shards: Sequence[int] 
         raise ValueError(f"max_mem {max_mem} bytes is too small for this rechunk: one block of the destination "
                          f"write unit {dst_unit} plus engine buffers needs about {need} bytes per worker")
     block_budget = per_task - overhead
-    p = plan(source.shape, itemsize, src_chunks, dst_unit, block_budget)
+    big_unit = max(math.prod(src_chunks), math.prod(dst_unit)) * itemsize
+    overhead2 = engine_overhead(big_unit, big_unit, batch)
+    p = plan(source.shape, itemsize, src_chunks, dst_unit, block_budget, max(per_task - overhead2, 1))
+    if p["passes"] == 2:
+        overhead = overhead2
     settings = {"batch_bytes": batch}
     token = blockwise.job_token("rechunk", repr(source), kw, p)
 
@@ -195,6 +208,7 @@ def _two_passes(source: Any, dst_arr: Array, store: Any, p: dict, kw: dict, toke
         store.set(_pass1_key(token), b"")
     moved += blockwise.run_blocks(inter, dst_arr, r2, label="rechunk 2/2", resume=(store, "", token), **common)
     inter_store.delete_prefix("")
+    shutil.rmtree(os.path.join(temp_root, f"intermediate-{token}.zarr"), ignore_errors=True)
     if made_temp:
         shutil.rmtree(temp_root, ignore_errors=True)
     peak = overhead + max(blockwise.region_nbytes(r1[0], itemsize) if r1 else 0,
