@@ -14,8 +14,8 @@ from zarrfast.storage.lmdb_store import LMDBStore
 from zarrfast.storage.local import LocalStore
 from zarrfast.storage.mapping import MappingStore
 from zarrfast.storage.memory import MemoryStore
-from zarrfast.storage.reference import ReferenceStore
 from zarrfast.storage.redis_store import RedisStore
+from zarrfast.storage.reference import ReferenceStore
 from zarrfast.storage.resolve import StoreLike, make_store
 from zarrfast.storage.sqlite import SQLiteStore
 from zarrfast.storage.wrappers import CountingStore, LoggingStore
@@ -30,8 +30,8 @@ __all__ = [
     "LoggingStore",
     "MappingStore",
     "MemoryStore",
-    "ReferenceStore",
     "RedisStore",
+    "ReferenceStore",
     "SQLiteStore",
     "Store",
     "StoreLike",

@@ -324,3 +324,33 @@ class Store(abc.ABC):
             if name and name not in seen:
                 seen.add(name)
                 yield name
+
+
+class ForwardingStore(Store):
+    """Base of stores that wrap another store (``self._store``): capabilities and identity come from it."""
+
+    _store: Store
+
+    @property
+    def store(self) -> Store:
+        """The wrapped store."""
+        return self._store
+
+    @property
+    def supports_writes(self) -> bool:  # type: ignore[override]
+        return self._store.supports_writes
+
+    @property
+    def supports_deletes(self) -> bool:  # type: ignore[override]
+        return self._store.supports_deletes
+
+    @property
+    def supports_listing(self) -> bool:  # type: ignore[override]
+        return self._store.supports_listing
+
+    @property
+    def supports_partial_reads(self) -> bool:  # type: ignore[override]
+        return self._store.supports_partial_reads
+
+    def _location(self) -> Any:
+        return (type(self._store).__name__, self._store._location())

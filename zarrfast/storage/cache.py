@@ -6,7 +6,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Self
 
-from zarrfast.storage.base import Store, normalize_range
+from zarrfast.storage.base import ForwardingStore, Store, normalize_range
 
 __all__ = ["CacheStore"]
 
@@ -93,7 +93,7 @@ class _Cache:
             self.prefix_stamps.append((prefix, self.seq))
 
 
-class CacheStore(Store):
+class CacheStore(ForwardingStore):
     """Keeps recently read values of ``store`` in memory, up to ``max_bytes`` of value bytes.
 
     * Reads (``get``, ``get_many``) are served from the cache when possible; misses go to the
@@ -127,11 +127,6 @@ class CacheStore(Store):
 
     # ---------------------------------------------------------------- identity and stats
     @property
-    def store(self) -> Store:
-        """The backing store."""
-        return self._store
-
-    @property
     def max_bytes(self) -> int:
         return self._cache.max_bytes
 
@@ -162,27 +157,8 @@ class CacheStore(Store):
         with cache.lock:
             cache.invalidate_prefix("")
 
-    @property
-    def supports_writes(self) -> bool:  # type: ignore[override]
-        return self._store.supports_writes
-
-    @property
-    def supports_deletes(self) -> bool:  # type: ignore[override]
-        return self._store.supports_deletes
-
-    @property
-    def supports_listing(self) -> bool:  # type: ignore[override]
-        return self._store.supports_listing
-
-    @property
-    def supports_partial_reads(self) -> bool:  # type: ignore[override]
-        return self._store.supports_partial_reads
-
     def _config(self) -> dict[str, Any]:
         return {"store": self._store, "max_bytes": self._cache.max_bytes}
-
-    def _location(self) -> Any:
-        return (type(self._store).__name__, self._store._location())
 
     def __repr__(self) -> str:
         return f"CacheStore({self._store!r}, max_bytes={self._cache.max_bytes})"

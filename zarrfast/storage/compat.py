@@ -13,13 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Self
 
-from zarrfast.storage.base import BytesLike, Store
+from zarrfast.storage.base import BytesLike, ForwardingStore, Store
 from zarrfast.storage.keys import validate_prefix
 
 __all__ = ["StorePath", "WrapperStore"]
 
 
-class WrapperStore(Store):
+class WrapperStore(ForwardingStore):
     """Forwards every operation to ``store`` (keys are validated by the wrapped store too)."""
 
     def __init__(self, store: Store, *, read_only: bool | None = None) -> None:
@@ -30,32 +30,8 @@ class WrapperStore(Store):
         super().__init__(read_only=store.read_only)
         self._store = store
 
-    @property
-    def store(self) -> Store:
-        """The wrapped store."""
-        return self._store
-
-    @property
-    def supports_writes(self) -> bool:  # type: ignore[override]
-        return self._store.supports_writes
-
-    @property
-    def supports_deletes(self) -> bool:  # type: ignore[override]
-        return self._store.supports_deletes
-
-    @property
-    def supports_listing(self) -> bool:  # type: ignore[override]
-        return self._store.supports_listing
-
-    @property
-    def supports_partial_reads(self) -> bool:  # type: ignore[override]
-        return self._store.supports_partial_reads
-
     def _config(self) -> dict[str, Any]:
         return {"store": self._store, "read_only": self._read_only}
-
-    def _location(self) -> Any:
-        return (type(self._store).__name__, self._store._location())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._store!r})"

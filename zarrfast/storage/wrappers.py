@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
-from zarrfast.storage.base import BytesLike, Store
+from zarrfast.storage.base import BytesLike, ForwardingStore, Store
 from zarrfast.storage.keys import validate_key, validate_prefix
 
 __all__ = ["CountingStore", "LoggingStore"]
@@ -34,7 +34,7 @@ def _nbytes(value: Any) -> int:
     return len(value) if type(value) is bytes else memoryview(value).nbytes
 
 
-class LoggingStore(Store):
+class LoggingStore(ForwardingStore):
     """Delegates to ``store`` and counts every operation and the bytes moved.
 
     * ``counter`` (a :class:`collections.Counter`): one count per call under the method's name
@@ -60,11 +60,6 @@ class LoggingStore(Store):
         self._stats = _Stats()
 
     # ---------------------------------------------------------------- stats
-    @property
-    def store(self) -> Store:
-        """The wrapped store."""
-        return self._store
-
     @property
     def counter(self) -> Counter[str]:
         return self._stats.counter
@@ -114,30 +109,11 @@ class LoggingStore(Store):
 
     # ---------------------------------------------------------------- identity
     @property
-    def supports_writes(self) -> bool:  # type: ignore[override]
-        return self._store.supports_writes
-
-    @property
-    def supports_deletes(self) -> bool:  # type: ignore[override]
-        return self._store.supports_deletes
-
-    @property
-    def supports_listing(self) -> bool:  # type: ignore[override]
-        return self._store.supports_listing
-
-    @property
-    def supports_partial_reads(self) -> bool:  # type: ignore[override]
-        return self._store.supports_partial_reads
-
-    @property
     def read_only(self) -> bool:  # type: ignore[override]
         return self._store.read_only
 
     def _config(self) -> dict[str, Any]:
         return {"store": self._store, "record": self._record}  # the log target is not kept
-
-    def _location(self) -> Any:
-        return (type(self._store).__name__, self._store._location())
 
     def __repr__(self) -> str:
         return f"LoggingStore({self._store!r})"
