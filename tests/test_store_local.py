@@ -6,6 +6,8 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import zarrfast.storage.local as local_mod
 from zarrfast.errors import InvalidKeyError, StoreError
@@ -296,3 +298,24 @@ def test_native_batch_reads_match_python_path(tmp_path: Path, monkeypatch: pytes
     monkeypatch.undo()
     with pytest.raises(InvalidKeyError):
         LocalStore(root).get_many(["a", "out"])
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.dictionaries(st.sampled_from([f"c/{i}/{j}" for i in range(3) for j in range(4)]),
+                             st.binary(max_size=3000), max_size=12),
+       asked=st.lists(st.sampled_from([f"c/{i}/{j}" for i in range(4) for j in range(5)]), max_size=25))
+def test_native_and_python_batch_reads_agree(tmp_path: Path, files: dict, asked: list) -> None:
+    """Property: for any files present and any keys asked, both batch readers return the same values."""
+    if local_mod._read_files is None:
+        pytest.skip("native file reader not built")
+    root = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
+    s = LocalStore(root, parallel_threshold=None)
+    s.set_many(files)
+    native = s.get_many(asked)
+    real = local_mod._read_files
+    try:
+        local_mod._read_files = None
+        python = LocalStore(root, parallel_threshold=None).get_many(asked)
+    finally:
+        local_mod._read_files = real
+    assert native == python == [files.get(k) for k in asked]
