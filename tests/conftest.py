@@ -17,3 +17,18 @@ def _reset_zarrfast_config():
     zarrfast.config.reset()
     yield
     zarrfast.config.reset()
+
+
+@pytest.fixture(scope="session")
+def cluster_client():
+    """A dask.distributed client on a LocalCluster of 2 single-threaded process workers on 127.0.0.1 (shared by
+    every test of a test process that asks for it)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, worker_dashboard_address=None)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()

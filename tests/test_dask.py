@@ -203,17 +203,6 @@ def test_concurrent_partial_writes_from_threads_keep_every_update(tmp_path):
 
 
 # ---- dask.distributed with process workers -----------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def cluster_client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, worker_dashboard_address=None)
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

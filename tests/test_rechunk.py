@@ -380,17 +380,6 @@ def test_thread_pool_executor(tmp_path, two_passes):
     _check(tmp_path / "c.zarr", ref, (8, 8), (32, 48), fmt=3)
 
 
-@pytest.fixture(scope="module")
-def cluster_client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, worker_dashboard_address=None)
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 def test_distributed_rechunk(tmp_path, cluster_client):

@@ -45,6 +45,7 @@ def _url() -> str:
 
 # ---------------------------------------------------------------------------------- conformance
 class TestFsspecS3Store(StoreTests):
+    mixed_workload = (4, 10)  # every operation is an HTTP request to moto
     store_cls = FsspecStore
 
     @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 import zarrfast
 from zarrfast.errors import ReadOnlyError, StoreError, StoreNotFoundError
 from zarrfast.storage import LMDBStore, Store
-from zarrfast.testing.store_tests import StoreTests
+from zarrfast.testing.store_tests import StoreTests, run_mixed_thread_workload
 
 lmdb = pytest.importorskip("lmdb", reason="LMDBStore needs the lmdb package (pip install zarrfast[lmdb])")
 
@@ -102,40 +101,8 @@ def test_map_grows_when_full(tmp_path: Path) -> None:
 
 
 def test_many_threads_write_and_read_while_the_map_grows(tmp_path: Path) -> None:
-    store = LMDBStore(tmp_path / "threads", map_size=1 << 16)
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(10)
-
-    def work(t: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(25):
-                value = bytes([t, i]) * 1000
-                store.set(f"t{t}/{i}", value)
-                if i % 5 == 0:
-                    store.set_many({f"m{t}/{i}/{j}": bytes([j]) * 3000 for j in range(3)})
-                assert store.get(f"t{t}/{i}") == value
-                store.get_many([f"t{(t + 3) % 10}/{i}", f"t{t}/{i}"])
-                list(store.list_prefix(f"t{t}/"))
-            store.delete_prefix(f"t{t}/1")  # t{t}/1 and t{t}/10..19
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(10)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors, errors
-    expected: dict[str, bytes] = {}
-    for t in range(10):
-        for i in range(25):
-            if not str(i).startswith("1"):
-                expected[f"t{t}/{i}"] = bytes([t, i]) * 1000
-            if i % 5 == 0:
-                expected.update({f"m{t}/{i}/{j}": bytes([j]) * 3000 for j in range(3)})
-    assert sorted(store.list()) == sorted(expected)
-    assert store.get_many(list(expected)) == list(expected.values())
+    store = LMDBStore(tmp_path / "threads", map_size=1 << 16)  # the workload needs the map to grow many times
+    run_mixed_thread_workload(store, threads=10, items=25, value_size=500)
     store.close()
 
 

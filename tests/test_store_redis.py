@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -114,39 +113,7 @@ def test_array_round_trip(store: RedisStore) -> None:
     again.close()
 
 
-def test_many_threads_write_and_read(store: RedisStore) -> None:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(12)
 
-    def work(t: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(25):
-                store.set(f"t{t}/{i}", bytes([t]) * (i + 1))
-                if i % 5 == 4:
-                    store.set_many({f"m{t}/{i}/{j}": bytes([t, i, j]) for j in range(4)})
-                assert store.get(f"t{t}/{i}") == bytes([t]) * (i + 1)
-                store.get_many([f"t{(t + 1) % 12}/{i}", f"t{t}/{i}"])
-                assert store.get_range(f"t{t}/{i}", -1) == bytes([t])
-            store.delete_prefix(f"t{t}/2")  # t{t}/2 and t{t}/20..24
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(12)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors, errors
-    expected = {}
-    for t in range(12):
-        for i in range(25):
-            if not str(i).startswith("2"):
-                expected[f"t{t}/{i}"] = bytes([t]) * (i + 1)
-            if i % 5 == 4:
-                expected.update({f"m{t}/{i}/{j}": bytes([t, i, j]) for j in range(4)})
-    assert sorted(store.list()) == sorted(expected)
-    assert store.get_many(list(expected)) == list(expected.values())
 
 
 def test_batches_are_single_commands(store: RedisStore) -> None:

@@ -5,7 +5,6 @@ import json
 import os
 import pickle
 import sqlite3
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -93,39 +92,7 @@ def test_array_round_trip(tmp_path: Path) -> None:
         np.testing.assert_array_equal(zarrfast.open_array(store=store)[5:17, 3:9], data[5:17, 3:9])
 
 
-def test_many_threads_write_and_read(store: SQLiteStore) -> None:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(12)
 
-    def work(t: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(30):
-                store.set(f"t{t}/{i}", bytes([t]) * (i + 1))
-                if i % 5 == 4:
-                    store.set_many({f"m{t}/{i}/{j}": bytes([t, i, j]) for j in range(4)})
-                assert store.get(f"t{t}/{i}") == bytes([t]) * (i + 1)
-                store.get_many([f"t{(t + 1) % 12}/{i}", f"t{t}/{i}"])
-                list(store.list_prefix(f"t{t}/"))
-            store.delete_prefix(f"t{t}/2")  # t{t}/2 and t{t}/20..29
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(12)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors, errors
-    expected = {}
-    for t in range(12):
-        for i in range(30):
-            if not str(i).startswith("2"):
-                expected[f"t{t}/{i}"] = bytes([t]) * (i + 1)
-            if i % 5 == 4:
-                expected.update({f"m{t}/{i}/{j}": bytes([t, i, j]) for j in range(4)})
-    assert sorted(store.list()) == sorted(expected)
-    assert store.get_many(list(expected)) == list(expected.values())
 
 
 def test_read_only_missing_path(tmp_path: Path) -> None:

@@ -494,7 +494,7 @@ class FsspecStore(Store):
         base = self._full(directory) if directory else self._root
         kwargs = {"prefix": rest} if rest and self._find_takes_prefix else {}
         try:
-            paths = self._fs.find(base, **kwargs)
+            paths = _retry_changed(lambda: self._fs.find(base, **kwargs))
         except Exception as exc:  # noqa: BLE001 - any backend exception is mapped to a StoreError
             self._check_missing("listing", prefix or "''", exc)
             paths = []
@@ -510,7 +510,7 @@ class FsspecStore(Store):
         base = self._full(prefix.rstrip("/")) if prefix else self._root
         try:
             self._fs.invalidate_cache(base)
-            entries = self._fs.ls(base, detail=False)
+            entries = _retry_changed(lambda: self._fs.ls(base, detail=False))
         except Exception as exc:  # noqa: BLE001 - any backend exception is mapped to a StoreError
             self._check_missing("listing", prefix or "''", exc)
             entries = []
@@ -562,3 +562,15 @@ def _sync_filesystem(fs: Any) -> Any:
         return fs
     options = {k: v for k, v in getattr(fs, "storage_options", {}).items() if k not in ("asynchronous", "loop")}
     return type(fs)(**options)
+
+
+def _retry_changed(listing: Any, attempts: int = 20) -> Any:
+    """Run a listing call again when the backend iterated a dict that another thread changed (fsspec's
+    in-memory filesystem lists by iterating its global dict; a listing is a snapshot, so retrying is correct)."""
+    for n in range(attempts):
+        try:
+            return listing()
+        except RuntimeError as exc:
+            if "changed size during iteration" not in str(exc) or n == attempts - 1:
+                raise
+    return listing()  # pragma: no cover

@@ -30,7 +30,7 @@ import pytest
 from zarrfast.errors import InvalidKeyError, ReadOnlyError, StoreError
 from zarrfast.storage.base import Store, UnsupportedOperationError
 
-__all__ = ["INVALID_KEYS", "RANGE_CASES", "StoreTests"]
+__all__ = ["INVALID_KEYS", "RANGE_CASES", "StoreTests", "run_mixed_thread_workload"]
 
 INVALID_KEYS = ["", "/a", "a/", "a//b", "./a", "a/./b", "a/..", "../x", "a\\b", "a\x00b", "..", "."]
 
@@ -55,12 +55,57 @@ def _bytes_likes() -> list[tuple[str, Any]]:
     ]
 
 
+def run_mixed_thread_workload(store: Store, threads: int = 12, items: int = 30, value_size: int = 1) -> None:
+    """Threads that each set, set_many, get, get_many, get_range, list_prefix and delete_prefix their own keys
+    (reading a neighbour's too) at once; then the store must hold exactly the expected keys and values."""
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads)
+    partial = store.supports_partial_reads
+
+    def value(t: int, i: int) -> bytes:
+        return bytes([t, i % 256]) * value_size * (i + 1)
+
+    def work(t: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(items):
+                store.set(f"t{t}/{i}", value(t, i))
+                if i % 5 == 4:
+                    store.set_many({f"m{t}/{i}/{j}": bytes([t, i % 256, j]) * value_size for j in range(4)})
+                assert store.get(f"t{t}/{i}") == value(t, i)
+                store.get_many([f"t{(t + 1) % threads}/{i}", f"t{t}/{i}"])
+                if partial:
+                    assert store.get_range(f"t{t}/{i}", -1) == value(t, i)[-1:]
+                list(store.list_prefix(f"t{t}/"))
+            store.delete_prefix(f"t{t}/2")  # t{t}/2 and t{t}/20..29
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread below
+            errors.append(exc)
+
+    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    assert not errors, errors
+    expected: dict[str, bytes] = {}
+    for t in range(threads):
+        for i in range(items):
+            if not str(i).startswith("2"):
+                expected[f"t{t}/{i}"] = value(t, i)
+            if i % 5 == 4:
+                expected.update({f"m{t}/{i}/{j}": bytes([t, i % 256, j]) * value_size for j in range(4)})
+    assert sorted(store.list()) == sorted(expected)
+    assert store.get_many(list(expected)) == list(expected.values())
+
+
 class StoreTests:
     """Inherited tests for any :class:`~zarrfast.storage.base.Store` implementation."""
 
     store_cls: ClassVar[type[Store]]
     pickle_keeps_equality: ClassVar[bool] = True
     check_raw: ClassVar[bool] = True
+    # (threads, items per thread) of test_mixed_thread_workload; shrink it for slow (remote) backends
+    mixed_workload: ClassVar[tuple[int, int]] = (12, 30)
 
     # ---------------------------------------------------------------- hooks
     def make_store(self, tmp_path: Path) -> Store:
@@ -356,6 +401,12 @@ class StoreTests:
             ]
         shared = store.get("shared")
         assert shared is not None and len(shared) == 128 and shared[:2] * 64 == shared
+
+    def test_mixed_thread_workload(self, store: Store) -> None:
+        if not (store.supports_deletes and store.supports_listing):
+            pytest.skip("the workload deletes and lists")
+        threads, items = self.mixed_workload
+        run_mixed_thread_workload(store, threads, items)
 
     # ---------------------------------------------------------------- identity
     def test_pickle(self, store: Store) -> None:
