@@ -15,7 +15,8 @@ BLOSC2_DIR = os.path.dirname(blosc2.__file__)
 BLOSC2_INCLUDE = os.path.join(BLOSC2_DIR, "include")
 BLOSC2_STATIC = os.path.join(BLOSC2_DIR, "lib", "libblosc2.a")
 
-# ZARRFAST_DEBUG=1 builds bounds-checked kernels (used by one test job).
+# ZARRFAST_DEBUG=1 builds bounds-checked kernels under AddressSanitizer (tools/debug_test.sh; never in place:
+# cythonize writes the .c files next to the .pyx).  _ext.bytecodecs.build_info() reports it.
 DEBUG = os.environ.get("ZARRFAST_DEBUG") == "1"
 
 directives = {
@@ -29,6 +30,7 @@ directives = {
 
 compile_args = ["-O3", "-fno-strict-aliasing"] if not DEBUG else ["-O0", "-g", "-fsanitize=address"]
 link_args = [] if not DEBUG else ["-fsanitize=address"]
+debug_macros = [("ZARRFAST_DEBUG_BUILD", "1")] if DEBUG else []
 
 
 def ext(name: str) -> Extension:
@@ -40,7 +42,7 @@ def ext(name: str) -> Extension:
         libraries=["pthread", "m", "dl"],
         extra_compile_args=compile_args,
         extra_link_args=link_args,
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_2_0_API_VERSION")] + debug_macros,
     )
 
 

@@ -5,6 +5,26 @@ from _libs cimport *
 include "crc32c_impl.pxi"
 include "codec_impl.pxi"
 
+cdef extern from *:
+    """
+    #ifndef ZARRFAST_DEBUG_BUILD
+    #define ZARRFAST_DEBUG_BUILD 0
+    #endif
+    #if defined(__SANITIZE_ADDRESS__)
+    #define ZARRFAST_ASAN 1
+    #else
+    #define ZARRFAST_ASAN 0
+    #endif
+    """
+    int ZARRFAST_DEBUG_BUILD
+    int ZARRFAST_ASAN
+
+
+def build_info() -> dict:
+    """How the kernels were compiled: {'debug': bounds/initialized checks on (ZARRFAST_DEBUG=1 build),
+    'asan': built with AddressSanitizer}."""
+    return {"debug": bool(ZARRFAST_DEBUG_BUILD), "asan": bool(ZARRFAST_ASAN)}
+
 def crc32c(data) -> int:
     """CRC-32C of a bytes-like object (hardware instruction when available)."""
     cdef const uint8_t[::1] v = memoryview(data).cast("B")

@@ -12,4 +12,8 @@ if ! command -v redis-server >/dev/null 2>&1; then
         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null
     fi
 fi
-exec python3 -m pytest -n 2 -q -p no:cacheprovider "$@"
+status=0
+python3 -m pytest -n 2 -q -p no:cacheprovider "$@" || status=$?
+# the kernels again, bounds-checked under AddressSanitizer (a temporary debug build; ~1 min)
+PYTHON=python3 tools/debug_test.sh || status=$?
+exit $status

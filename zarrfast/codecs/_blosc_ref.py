@@ -243,9 +243,9 @@ def decompress_py(src, expected_nbytes: int) -> bytes:
         bsize = leftover if last else blocksize
         if not table_end <= off < cbytes:
             raise ChunkDecodeError(f"blosc reference: block {j} starts at {off}, outside {table_end}..{cbytes}")
-        split = (not flags & FLAG_DONT_SPLIT and typesize <= MAX_SPLITS and bsize // typesize >= MIN_BUFFERSIZE
-                 and not last)
-        nsplits = typesize if split else 1
+        # the stream count comes from the flag alone (as libblosc2 reads it; encoders set "don't split"
+        # whenever split_py is false), not from re-applying split_py to the header's typesize
+        nsplits = typesize if not flags & FLAG_DONT_SPLIT and not last else 1
         neblock = bsize // nsplits
         pieces = []
         for _ in range(nsplits):

@@ -32,6 +32,10 @@ class BloscCodec(BytesBytesCodec):
             shuffle = SHUFFLE_NUMBERS[shuffle]
         if shuffle not in (-1, 0, 1, 2):
             raise CodecError(f"blosc codec: unknown shuffle {shuffle!r}")
+        if blocksize is not None and (isinstance(blocksize, bool) or not isinstance(blocksize, int) or blocksize < 0):
+            raise CodecError(f"blosc codec: blocksize must be an integer >= 0, not {blocksize!r}")
+        if typesize is not None and (isinstance(typesize, bool) or not isinstance(typesize, int) or typesize < 1):
+            raise CodecError(f"blosc codec: typesize must be a positive integer, not {typesize!r}")
         self.cname = cname
         self.clevel = clevel
         self.shuffle = shuffle  # -1 = numcodecs AUTOSHUFFLE (bit-shuffle for 1-byte types, else byte-shuffle)

@@ -37,12 +37,32 @@ class ZstdCodec(BytesBytesCodec):
             d = zstandard.ZstdDecompressor()
             if expected_size is None:
                 return d.decompressobj().decompress(data)
-            size = zstandard.frame_content_size(data)
-            if size not in (-1, expected_size):
-                raise ChunkDecodeError(f"zstd: frame holds {size} bytes, expected {expected_size}")
-            out = d.decompress(data, max_output_size=expected_size + 1) if size == -1 else d.decompress(data)
+            return _decode_frames(d, data, expected_size)
         except zstandard.ZstdError as e:
             raise ChunkDecodeError(f"zstd: corrupt data ({e})") from None
-        if len(out) != expected_size:
-            raise ChunkDecodeError(f"zstd: decoded {len(out)} bytes, expected {expected_size}")
-        return out
+
+
+def _decode_frames(d: zstandard.ZstdDecompressor, data: bytes, expected_size: int) -> bytes:
+    """One or more complete frames (as the kernel and numcodecs read them) holding exactly ``expected_size`` bytes;
+    never allocates more than that (frames without a content size are decoded with a bound first)."""
+    if len(data) < 4:
+        raise ChunkDecodeError(f"zstd: {len(data)} bytes is shorter than a frame header")
+    parts, total, rest = [], 0, data
+    while rest:
+        size = zstandard.frame_content_size(rest)
+        if size > expected_size - total:
+            raise ChunkDecodeError(f"zstd: frame holds {size} bytes, expected {expected_size - total}")
+        if size == -1:  # no content size: check the frame's output stays in bounds before decoding it whole
+            d.decompress(rest, max_output_size=expected_size - total + 1)
+        obj = d.decompressobj()
+        part = obj.decompress(rest)
+        if not obj.eof:
+            raise ChunkDecodeError("zstd: frame is truncated")
+        total += len(part)
+        if total > expected_size:
+            raise ChunkDecodeError(f"zstd: decoded {total}+ bytes, expected {expected_size}")
+        parts.append(part)
+        rest = obj.unused_data
+    if total != expected_size:
+        raise ChunkDecodeError(f"zstd: decoded {total} bytes, expected {expected_size}")
+    return b"".join(parts)

@@ -127,6 +127,9 @@ class ArrayMetadata:
         else:
             dtype = resolve_v2_object_dtype(dtype, self.filters)
         put(self, "dtype", dtype)
+        if math.prod(shape) > 2**63 - 1 or math.prod(chunk_shape) * max(dtype.itemsize, 1) > 2**63 - 1:
+            raise MetadataError(f"array metadata: shape {list(shape)} or chunk shape {list(chunk_shape)} is too "
+                                "large (more than 2**63 - 1 elements or chunk bytes)")
         if dtype.kind in VLEN_CODEC_OF_DTYPE:
             self._add_object_codec(dtype)
         put(self, "data_type", self._consistent_data_type(dtype))
