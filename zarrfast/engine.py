@@ -8,6 +8,7 @@ end up equal to the fill value everywhere are deleted instead (unless ``write_em
 """
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -33,6 +34,16 @@ def _executor(n: int) -> ThreadPoolExecutor:
             _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="zarrfast")
             _pool_size = n
         return _pool
+
+
+def _reset_pool_after_fork() -> None:
+    global _pool, _pool_size, _pool_lock
+    _pool, _pool_size = None, 0  # a forked child has none of the parent's worker threads (work would never run)
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_pool_after_fork)
 
 
 def run_parts(fn: Callable[[int, int], None], n_items: int, min_per_part: int = 1) -> None:

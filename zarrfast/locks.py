@@ -1,9 +1,17 @@
-"""Striped in-process locks that serialise read-modify-write of one stored chunk or shard.
+"""Locks that serialise the read-modify-write of a stored chunk or shard, across threads and processes.
 
-Writes that cover a chunk (or shard) completely need no lock; partial updates read the old value, merge and write
-it back, and two threads doing that to the same key at once would lose one update. Equal stores share stripes, so
-two ``Array`` objects over the same location are serialised too. Other processes are not: see docs/reliability
-notes in docs/user-guide.md (align writes to chunks or shards, as ``zarrfast.dask.store`` does).
+Writes that cover a chunk (or shard) completely need no lock: the store replaces the value atomically. A partial
+update reads the old value, merges and writes it back; two writers doing that to the same key at once would lose
+one update. :func:`key_locks` takes two levels, always in this order, each in ascending stripe order, so
+concurrent callers can't deadlock:
+
+1. striped in-process locks keyed by (store location, key): threads of this process (equal stores share stripes,
+   so two ``Array`` objects over the same location are serialised too);
+2. the store's cross-process lock (:meth:`Store.rmw_lock`) when it has one: ``LocalStore`` uses ``flock`` on lock
+   files outside the store, released by the kernel even when a process is killed.
+
+Stores without the hook (memory, zip, fsspec/S3, SQLite, LMDB, Redis ...) get level 1 only: several *processes*
+writing to them must align their writes to chunks (shards), as ``zarrfast.dask.store`` does.
 """
 from __future__ import annotations
 
@@ -23,14 +31,13 @@ def _stripe(store: Any, key: str) -> int:
     return h % len(_LOCKS)
 
 
-def key_lock(store: Any, key: str) -> threading.Lock:
-    """The lock for read-modify-write of ``key`` in ``store``."""
-    return _LOCKS[_stripe(store, key)]
-
-
 @contextmanager
 def key_locks(store: Any, keys: Iterable[str]) -> Iterator[None]:
-    """Hold the locks of all ``keys`` (taken in a fixed order, so concurrent callers can't deadlock)."""
+    """Hold the read-modify-write locks of all ``keys`` of ``store`` (in-process, then cross-process)."""
+    keys = list(keys)
+    if not keys:
+        yield
+        return
     stripes = sorted({_stripe(store, k) for k in keys})
     taken: list[threading.Lock] = []
     try:
@@ -38,7 +45,13 @@ def key_locks(store: Any, keys: Iterable[str]) -> Iterator[None]:
             lock = _LOCKS[s]
             lock.acquire()
             taken.append(lock)
-        yield
+        hook = getattr(store, "rmw_lock", None)
+        outer = hook(keys) if hook is not None else None
+        if outer is None:
+            yield
+        else:
+            with outer:
+                yield
     finally:
         for lock in reversed(taken):
             lock.release()

@@ -20,7 +20,7 @@ from .codecs.sharding import decode_index, encode_index, validate_index
 from .engine import ChunkEngine, run_parts
 from .errors import ChunkDecodeError
 from .indexing import BasicSelection
-from .locks import key_lock
+from .locks import key_locks
 from .pipeline import CodecChain
 
 EMPTY = np.uint64(2**64 - 1)
@@ -76,7 +76,7 @@ class ShardedEngine(ChunkEngine):
         off, n = index[present, 0], index[present, 1]
         lo = self.index_size if self.index_at_start else 0
         hi = None if shard_nbytes is None else shard_nbytes - (0 if self.index_at_start else self.index_size)
-        bad = (off < lo) | (off + n < off)
+        bad = (off < lo) | (off + n < off) | (off + n > np.uint64(2**63 - 1))  # no store range beyond int64
         if hi is not None:
             bad |= off + n > hi
         if bad.any():
@@ -133,31 +133,41 @@ class ShardedEngine(ChunkEngine):
     def _fetch_inner(self, key: str, flat: np.ndarray) -> list:
         """Encoded bytes (memoryviews) of the inner chunks ``flat`` of one shard; None where missing."""
         if len(flat) == self.n_inner:
-            data = self.store.get(key)
-            if data is None:
-                return [None] * len(flat)
-            raw = data[:self.index_size] if self.index_at_start else data[-self.index_size:]
-            if len(data) < self.index_size:
-                raise self._decode_error("shard is shorter than its index", key)
-            index = self._parse_index(bytes(raw), key, len(data))
-            view = memoryview(data)
-            entries = index[flat]
-            return [None if o == EMPTY else view[int(o):int(o) + int(n)] for o, n in entries.tolist()]
+            return self._fetch_whole(key, flat)
         raw = self.store.get_range(key, *self._index_range())
         if raw is None:
             return [None] * len(flat)
         if len(raw) != self.index_size:
             raise self._decode_error("shard is shorter than its index", key)
         index = self._parse_index(raw, key, None)
-        entries = index[flat]
-        present = np.flatnonzero(entries[:, 0] != EMPTY)
-        result: list = [None] * len(flat)
-        if len(present) == 0:
-            return result
-        requests, which, within = coalesce(entries[present, 0].astype(np.int64), entries[present, 1].astype(np.int64))
-        blobs = self.store.get_ranges(key, requests)
-        if blobs is None:
-            raise self._decode_error("shard disappeared while being read", key)
+        # A writer may replace the shard between the index read and the chunk reads. The same get_ranges call (one
+        # version of the value) fetches the index entries of the chunks read too: they are used only if those entries
+        # are the ones planned with (then each chunk is intact; 16 extra bytes per chunk, adjacent ones coalesced).
+        shift = 0 if self.index_at_start else -self.index_size
+        for _ in range(3):
+            entries = index[flat]
+            present = np.flatnonzero(entries[:, 0] != EMPTY)
+            result: list = [None] * len(flat)
+            if len(present) == 0:
+                return result
+            requests, which, within = coalesce(entries[present, 0].astype(np.int64),
+                                               entries[present, 1].astype(np.int64))
+            spans = coalesce(flat[present].astype(np.int64) * 16, np.full(len(present), 16, dtype=np.int64))[0]
+            blobs = self.store.get_ranges(key, [*requests, *((o + shift, n) for o, n in spans)])
+            if blobs is None:
+                return result  # deleted meanwhile (a writer emptied it): all fill now
+            seen = blobs[len(requests):]
+            del blobs[len(requests):]
+            if all(bytes(b) == raw[o:o + n] for b, (o, n) in zip(seen, spans)):
+                break
+            raw = self.store.get_range(key, *self._index_range())  # replaced meanwhile: plan again
+            if raw is None:
+                return result
+            if len(raw) != self.index_size:
+                raise self._decode_error("shard is shorter than its index", key)
+            index = self._parse_index(raw, key, None)
+        else:  # rewritten again and again while we read: one whole read is one version
+            return self._fetch_whole(key, flat)
         views = [memoryview(b) for b in blobs]
         for j, i in enumerate(present.tolist()):
             r = int(which[j])
@@ -168,6 +178,19 @@ class ShardedEngine(ChunkEngine):
                                          "the end of the shard", key)
             result[i] = views[r][start:start + n]
         return result
+
+    def _fetch_whole(self, key: str, flat: np.ndarray) -> list:
+        """Like ``_fetch_inner``, from one read of the whole shard."""
+        data = self.store.get(key)
+        if data is None:
+            return [None] * len(flat)
+        raw = data[:self.index_size] if self.index_at_start else data[-self.index_size:]
+        if len(data) < self.index_size:
+            raise self._decode_error("shard is shorter than its index", key)
+        index = self._parse_index(bytes(raw), key, len(data))
+        view = memoryview(data)
+        entries = index[flat]
+        return [None if o == EMPTY else view[int(o):int(o) + int(n)] for o, n in entries.tolist()]
 
     # ---- write -----------------------------------------------------------------------------------------------
     def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool) -> None:
@@ -190,7 +213,8 @@ class ShardedEngine(ChunkEngine):
                 valid = np.minimum(sshape, shape - shard_coords[g] * sshape)
                 n_valid = int(np.prod(-(-valid // inner)))
                 full = len(rows) == n_valid and bool(complete[rows].all())
-                with key_lock(self.store, keys[g]):
+                # a partly written shard is read, merged and rewritten: lock it (threads and processes)
+                with key_locks(self.store, () if full else (keys[g],)):
                     self._write_shard(keys[g], rows, flat[rows], full, program, value,
                                       cstart, count, vstart, steps, complete, write_empty_chunks)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import abc
 import builtins
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Self
 
 from zarrfast.errors import ReadOnlyError, StoreError
@@ -241,6 +242,18 @@ class Store(abc.ABC):
         self._check_writable(prefix, "delete")
         self._delete_prefix(validate_prefix(prefix, self))
 
+    # ---------------------------------------------------------------- cross-process locking
+    def rmw_lock(self, keys: Sequence[str]) -> AbstractContextManager[None] | None:
+        """A lock that other *processes* honour, held around the read-modify-write of ``keys``; ``None`` if none.
+
+        ``zarrfast.locks.key_locks`` takes it (after its in-process locks) around every partial chunk or shard
+        update, so processes writing disjoint regions of one chunk or shard don't lose updates. Whole-chunk and
+        whole-shard writes take no lock. The default is ``None``: only threads of one process are serialised, so
+        processes writing to such a store must align their writes to chunks (shards). ``LocalStore`` overrides it
+        (``flock`` on lock files outside the store; see :mod:`zarrfast.storage.process_lock`).
+        """
+        return None
+
     # ---------------------------------------------------------------- listing
     def list(self) -> Iterator[str]:
         """Every key in the store (in no particular order)."""
@@ -354,3 +367,6 @@ class ForwardingStore(Store):
 
     def _location(self) -> Any:
         return (type(self._store).__name__, self._store._location())
+
+    def rmw_lock(self, keys: Sequence[str]) -> AbstractContextManager[None] | None:
+        return self._store.rmw_lock(keys)  # wrappers pass keys through unchanged

@@ -4,9 +4,14 @@ Writes are atomic: a value goes to a temporary file next to its key
 (``.<name>.<pid>-<token>-<n>.partial``), which is renamed onto the key with ``os.replace`` once
 fully written. A reader therefore sees either the old or the new value, never a torn one; a
 failed write removes its temporary file and leaves the old value in place. Temporary files are
-never listed. With ``fsync=True`` the data (and then the directory) is flushed to disk before the
-write returns; that is off by default, as in zarr-python, because it costs a disk round trip per
-key and only matters for crashes of the whole machine.
+never listed; a writer killed mid-write leaves its own behind (invisible and harmless;
+:meth:`LocalStore.clean_temp_files` removes old ones). With ``fsync=True`` the data (and then the
+directory) is flushed to disk before the write returns; that is off by default, as in
+zarr-python, because it costs a disk round trip per key and only matters for crashes of the
+whole machine.
+
+Partial chunk/shard updates by several processes are serialised by :meth:`LocalStore.rmw_lock`
+(``flock`` on lock files outside the store, :mod:`zarrfast.storage.process_lock`).
 
 Keys never leave the root: :func:`~zarrfast.storage.keys.validate_key` rejects ``..`` and
 absolute paths, and symlinks are resolved (once per directory, cached; always for a symlinked
@@ -24,8 +29,10 @@ import re
 import shutil
 import stat
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,7 @@ except ImportError:  # pragma: no cover
     _read_files = None
 
 from zarrfast.errors import InvalidKeyError, StoreError
+from zarrfast.storage import process_lock
 from zarrfast.storage.base import Store, normalize_range
 
 __all__ = ["LocalStore"]
@@ -153,6 +161,13 @@ class LocalStore(Store):
 
     def _location_str(self) -> str:
         return repr(self._root)
+
+    def rmw_lock(self, keys: Sequence[str]) -> AbstractContextManager[None] | None:
+        """``flock`` locks named by the real root path and each key (see :mod:`~zarrfast.storage.process_lock`)."""
+        if not process_lock.available():
+            return None
+        root = self._root_real
+        return process_lock.name_locks([f"{root}/{key}" for key in keys])
 
     # ---------------------------------------------------------------- paths and containment
     def _path(self, key: str) -> str:
@@ -476,6 +491,34 @@ class LocalStore(Store):
             return
         except OSError as exc:
             raise self._os_error("deleting prefix", prefix, exc) from exc
+
+    # ---------------------------------------------------------------- orphan temporary files
+    def clean_temp_files(self, older_than: float = 3600.0) -> int:
+        """Remove temporary files left by killed writers, if last modified ``older_than`` seconds ago or more.
+
+        A writer killed mid-write (SIGKILL, power loss) leaves its ``.partial`` file behind: never listed and never
+        read, it only takes space (and keeps an otherwise empty directory). Nothing removes them automatically
+        (that would mean walking the whole store); call this when convenient. A live writer's temp file is younger
+        than any sensible ``older_than``, and this process's own are never removed. Returns how many were removed.
+        """
+        self._check_writable("", "clean")
+        cutoff = time.time() - older_than
+        own = f"{os.getpid():x}-{_TOKEN}-"
+        removed = 0
+        for dirpath, _dirs, files in os.walk(self._root):
+            for name in files:
+                if not _is_temp_name(name) or own in name:
+                    continue
+                path = os.path.join(dirpath, name)
+                try:
+                    if os.lstat(path).st_mtime <= cutoff:
+                        os.unlink(path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    raise self._os_error("cleaning", os.path.relpath(path, self._root), exc) from exc
+        return removed
 
     # ---------------------------------------------------------------- listing
     def _scan(self, dirkey: str) -> list[tuple[str, bool]]:
