@@ -16,6 +16,36 @@ cdef enum:
     ZF_ERR_BLOSC = -8            # blosc header invalid or decode failed
 
 
+cdef enum:
+    ZF_ZSTD_MAX_WINDOW = (1 << 27) + 1   # libzstd's default limit for streaming decoders (python-zstandard's too)
+
+
+cdef bint zf_zstd_windows_ok(const uint8_t* src, size_t srclen) noexcept nogil:
+    """False if a frame declares a window larger than ZF_ZSTD_MAX_WINDOW. One-shot decoding into the chunk buffer
+    never allocates that window, but a streaming decoder (the reference path, numcodecs) refuses such frames, so
+    the kernel does too: both paths accept the same inputs. Damage the walk can't parse is left to the decoder."""
+    cdef size_t pos = 0, fsize
+    cdef uint32_t magic
+    cdef unsigned int fhd, wd, wlog
+    cdef unsigned long long window
+    while srclen - pos >= 6:
+        magic = (<uint32_t>src[pos] | (<uint32_t>src[pos + 1] << 8) | (<uint32_t>src[pos + 2] << 16)
+                 | (<uint32_t>src[pos + 3] << 24))
+        if magic == 0xFD2FB528u:
+            fhd = src[pos + 4]
+            if not (fhd & 0x20):  # no single-segment flag: a window descriptor follows
+                wd = src[pos + 5]
+                wlog = 10 + (wd >> 3)
+                window = (1ULL << wlog) + ((1ULL << wlog) >> 3) * (wd & 7)
+                if window > ZF_ZSTD_MAX_WINDOW:
+                    return False
+        fsize = ZSTD_findFrameCompressedSize(src + pos, srclen - pos)
+        if ZSTD_isError(fsize) or fsize == 0:
+            return True
+        pos += fsize
+    return True
+
+
 cdef Py_ssize_t zf_zstd_decompress(ZSTD_DCtx* dctx, const uint8_t* src, size_t srclen, uint8_t* dst,
                                    size_t expected) noexcept nogil:
     """Decode one or more zstd frames into exactly `expected` bytes (frames without a content size are fine)."""
@@ -25,6 +55,8 @@ cdef Py_ssize_t zf_zstd_decompress(ZSTD_DCtx* dctx, const uint8_t* src, size_t s
         return ZF_ERR_TRUNCATED
     csize = ZSTD_getFrameContentSize(src, srclen)
     if csize == ZARRFAST_ZSTD_CONTENTSIZE_ERROR:
+        return ZF_ERR_CORRUPT
+    if not zf_zstd_windows_ok(src, srclen):
         return ZF_ERR_CORRUPT
     if csize != ZARRFAST_ZSTD_CONTENTSIZE_UNKNOWN and csize > expected:
         return ZF_ERR_SIZE
