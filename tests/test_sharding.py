@@ -216,6 +216,43 @@ def test_corrupt_shard_index_is_reported():
         a[...]
 
 
+@pytest.mark.parametrize("index_codecs", INDEX_CODECS, ids=["crc", "nocrc"])
+@pytest.mark.parametrize("location", ["start", "end"])
+def test_index_cache_never_serves_a_stale_index(tmp_path, location, index_codecs):
+    """Partial reads reuse a parsed shard index only while the index bytes are unchanged: a shard rewritten by
+    another writer (another Array object here, with a different layout of the same size), or damaged, is seen."""
+    codecs = [{"name": "sharding_indexed", "configuration": {
+        "chunk_shape": [4, 4], "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}],
+        "index_codecs": index_codecs, "index_location": location}}]
+    path = str(tmp_path / "a")
+    a = zarrfast.create_array(store=path, shape=(8, 8), chunks=(8, 8), serializer=codecs[0], compressors=None, dtype="i4",
+                              fill_value=-1)
+    model = np.arange(64, dtype="i4").reshape(8, 8)
+    a[...] = model
+    reader = zarrfast.open_array(path, mode="r")
+    np.testing.assert_array_equal(reader[0:4, 4:8], model[0:4, 4:8])  # parses and caches the index
+    np.testing.assert_array_equal(reader[4:8, 0:4], model[4:8, 0:4])  # served from the cache
+    writer = zarrfast.open_array(path, mode="r+")
+    writer[0:4, 0:4] = -1  # that inner chunk becomes empty: every offset in the index moves
+    model[0:4, 0:4] = -1
+    writer[4:8, 4:8] = 7
+    model[4:8, 4:8] = 7
+    for sel in [(slice(0, 4), slice(4, 8)), (slice(4, 8), slice(0, 4)), (slice(4, 8), slice(4, 8)),
+                (slice(0, 4), slice(0, 4)), (slice(2, 6), slice(3, 5))]:
+        np.testing.assert_array_equal(reader[sel], model[sel])
+    # damage the index after it was cached: the next read must not trust the cached copy
+    store_file = tmp_path / "a" / "c" / "0" / "0"
+    raw = bytearray(store_file.read_bytes())
+    at = 0 if location == "start" else len(raw) - (16 * 4 + 4 * len(index_codecs) - 4)
+    raw[at:at + 8] = (2**40).to_bytes(8, "little")  # inner chunk (0, 0)'s offset far past the end
+    store_file.write_bytes(bytes(raw))
+    with pytest.raises(ChunkDecodeError, match="c/0/0"):
+        if len(index_codecs) == 2:
+            reader[0:4, 4:8]  # checksum mismatch
+        else:
+            reader[0:4, 0:4]  # offset past the end
+
+
 @pytest.mark.parametrize("location", ["start", "end"])
 def test_zarr_python_reads_our_shards_and_we_read_theirs(tmp_path, location):
     zarr = pytest.importorskip("zarr")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Iterator
 
 import numpy as np
@@ -84,7 +85,7 @@ class Array(Node):
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     @property
     def nbytes(self) -> int:
@@ -105,7 +106,7 @@ class Array(Node):
 
     @property
     def nchunks(self) -> int:
-        return int(np.prod(self.cdata_shape, dtype=np.int64))
+        return math.prod(self.cdata_shape)
 
     @property
     def _inner_chain(self) -> Any:

@@ -22,6 +22,7 @@ from .indexing import BasicSelection, ChunkPlan, project_basic_py
 from .locks import key_locks
 from .pipeline import CodecChain
 
+_FEW_CHUNKS = 8
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 _pool_lock = threading.Lock()
@@ -44,6 +45,27 @@ def _reset_pool_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_pool_after_fork)
+
+
+class _Kernels:
+    """The Cython entry points the engine calls, imported once (a function-level import costs ~1 us per call)."""
+
+    def __init__(self) -> None:
+        from ._ext.pipeline import encode_from, error_message, read_into
+        from ._ext.selection import project_basic
+
+        self.read_into, self.error_message, self.encode_from = read_into, error_message, encode_from
+        self.project_basic = project_basic
+
+
+_kernels: _Kernels | None = None
+
+
+def _native() -> _Kernels:
+    global _kernels
+    if _kernels is None:
+        _kernels = _Kernels()
+    return _kernels
 
 
 def run_parts(fn: Callable[[int, int], None], n_items: int, min_per_part: int = 1) -> None:
@@ -82,12 +104,16 @@ class ChunkEngine:
         self.chunk_shape = chunk_shape
         self.key_encoder = key_encoder
         self.prefix = f"{path}/" if path else ""
+        self._chunk_shape_arr = np.asarray(chunk_shape, dtype=np.int64)
 
     # ---- helpers ---------------------------------------------------------------------------------------------
     def chunk_key(self, coords: Sequence[int]) -> str:
         return self.prefix + self.key_encoder(coords)
 
     def _keys(self, coords: np.ndarray) -> list[str]:
+        if len(coords) <= _FEW_CHUNKS:  # one call per key beats the vectorised tables for a handful of chunks
+            encode, prefix = self.key_encoder, self.prefix
+            return [prefix + encode(c) for c in coords.tolist()]
         keys = self.key_encoder.encode_many(coords)
         if self.prefix:
             prefix = self.prefix
@@ -98,10 +124,8 @@ class ChunkEngine:
         if isinstance(sel, ChunkPlan):  # advanced indexing brings its own plan
             return sel.coords, sel.cstart, sel.count, sel.ostart
         if native and len(self.shape):
-            from ._ext.selection import project_basic
-
-            return project_basic(np.asarray(self.chunk_shape, dtype=np.int64), np.asarray(sel.starts, dtype=np.int64),
-                                 np.asarray(sel.steps, dtype=np.int64), np.asarray(sel.lengths, dtype=np.int64))
+            return _native().project_basic(self._chunk_shape_arr, np.array(sel.starts, dtype=np.int64),
+                                           np.array(sel.steps, dtype=np.int64), np.array(sel.lengths, dtype=np.int64))
         return project_basic_py(self.chunk_shape, sel)
 
     def _use_native(self, program: Any) -> bool:
@@ -147,20 +171,20 @@ class ChunkEngine:
                     self._read_native(program, out, cstart[a:b], count[a:b], ostart[a:b], steps, encoded, keys[a:b])
                 else:
                     self._read_python(out, cstart[a:b], count[a:b], ostart[a:b], steps, encoded, keys[a:b])
+                del encoded  # before the next batch is fetched: one batch in memory per thread, not two
 
         run_parts(work, len(keys))
 
     def _read_native(self, program: Any, out: np.ndarray, cstart: np.ndarray, count: np.ndarray, ostart: np.ndarray,
-                     steps: np.ndarray, encoded: list, keys: list[str]) -> None:
-        from ._ext.pipeline import error_message, read_into
-
+                     steps: np.ndarray, encoded: list, keys: Sequence[str]) -> None:
+        kernels = _native()
         status = np.zeros(len(keys), dtype=np.int64)
-        if read_into(program, out, cstart, count, ostart, steps, encoded, status):
+        if kernels.read_into(program, out, cstart, count, ostart, steps, encoded, status):
             k = int(np.flatnonzero(status)[0])
-            raise self._decode_error(error_message(int(status[k])), keys[k])
+            raise self._decode_error(kernels.error_message(int(status[k])), keys[k])
 
     def _read_python(self, out: np.ndarray, cstart: np.ndarray, count: np.ndarray, ostart: np.ndarray,
-                     steps: np.ndarray, encoded: list, keys: list[str]) -> None:
+                     steps: np.ndarray, encoded: list, keys: Sequence[str]) -> None:
         fill = self.chain.fill_value
         for k, data in enumerate(encoded):
             osl = tuple(slice(o, o + c) for o, c in zip(ostart[k], count[k]))
@@ -213,16 +237,15 @@ class ChunkEngine:
 
     def _encode_native(self, program: Any, value: np.ndarray, cstart: np.ndarray, count: np.ndarray,
                        vstart: np.ndarray, steps: np.ndarray, existing: list, complete: np.ndarray,
-                       write_empty: bool, keys: list[str]) -> list:
-        from ._ext.pipeline import encode_from, error_message
-
+                       write_empty: bool, keys: Sequence[str]) -> list:
+        kernels = _native()
         status = np.zeros(len(keys), dtype=np.int64)
-        result = encode_from(program, value, cstart, count, vstart, steps, existing,
+        result = kernels.encode_from(program, value, cstart, count, vstart, steps, existing,
                              np.ascontiguousarray(complete), write_empty, status)
         bad = np.flatnonzero(status)
         if len(bad):
             k = int(bad[0])
-            msg = error_message(int(status[k]))
+            msg = kernels.error_message(int(status[k]))
             if existing[k] is not None and not complete[k]:
                 raise self._decode_error(f"existing chunk can't be updated: {msg}", keys[k])
             raise ChunkEncodeError(f"array {self.path or '/'!r}, chunk {keys[k]!r}: {msg}")
@@ -230,7 +253,7 @@ class ChunkEngine:
 
     def _encode_python(self, value: np.ndarray, cstart: np.ndarray, count: np.ndarray, vstart: np.ndarray,
                        steps: np.ndarray, existing: list, complete: np.ndarray, write_empty: bool,
-                       keys: list[str]) -> list:
+                       keys: Sequence[str]) -> list:
         spec = self.chain.spec
         fill = self.chain.fill_value
         result: list = []

@@ -1,6 +1,7 @@
 """Normalise basic selections and project them onto the chunk grid (the pure-Python reference projection)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ class BasicSelection:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.lengths, dtype=np.int64))
+        return math.prod(self.lengths)
 
 
 @dataclass(frozen=True, eq=False)

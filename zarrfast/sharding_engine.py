@@ -27,6 +27,8 @@ EMPTY = np.uint64(2**64 - 1)
 COALESCE_GAP = 64 * 1024          # merge two inner-chunk ranges when the bytes between them are at most this
 COALESCE_MAX = 32 * 1024 * 1024   # ... and the merged request stays below this size
 
+_INDEX_CACHE_ENTRIES = 256  # parsed shard indexes kept per array (cleared when full)
+
 def coalesce(offsets: np.ndarray, nbytes: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
     """Merge byte ranges: returns the requests, and for each input range its request number and offset inside it."""
     order = np.argsort(offsets, kind="stable")
@@ -47,6 +49,22 @@ def coalesce(offsets: np.ndarray, nbytes: np.ndarray) -> tuple[list[tuple[int, i
     return requests, which, within
 
 
+
+class InnerChunkNames:
+    """The names errors give the inner chunks ``flat`` of shard ``key``, built only when one is asked for."""
+
+    __slots__ = ("key", "flat", "cps")
+
+    def __init__(self, key: str, flat: np.ndarray, cps: tuple[int, ...]) -> None:
+        self.key, self.flat, self.cps = key, flat, cps
+
+    def __len__(self) -> int:
+        return len(self.flat)
+
+    def __getitem__(self, i: int) -> str:
+        coords = tuple(int(c) for c in np.unravel_index(int(self.flat[i]), self.cps))
+        return f"{self.key} (inner chunk {coords})"
+
 class ShardedEngine(ChunkEngine):
     """``ChunkEngine`` whose chunks are the inner chunks of shards."""
 
@@ -61,6 +79,7 @@ class ShardedEngine(ChunkEngine):
         self.n_inner = int(np.prod(self.cps, dtype=np.int64))
         self.index_size = codec.index_nbytes(self.cps)
         self.index_at_start = codec.index_location == "start"
+        self._index_cache: dict[str, tuple[bytes, np.ndarray]] = {}  # shard key -> (raw index, parsed index)
 
     # ---- index ----------------------------------------------------------------------------------------------
     def _index_range(self) -> tuple[int, int | None]:
@@ -90,6 +109,21 @@ class ShardedEngine(ChunkEngine):
                 raise self._decode_error(f"shard index: {e}", key) from None
         return index
 
+    def _cached_index(self, raw: bytes, key: str) -> np.ndarray:
+        """``_parse_index(raw, key, None)``, reused while the shard's index bytes are unchanged.
+
+        The index is read on every call anyway (one small range read); only its parsing and checking are skipped
+        when the bytes equal the cached copy, so a shard rewritten by anyone is never served from a stale index.
+        """
+        hit = self._index_cache.get(key)
+        if hit is not None and hit[0] == raw:
+            return hit[1]
+        index = self._parse_index(raw, key, None)
+        if len(self._index_cache) >= _INDEX_CACHE_ENTRIES:
+            self._index_cache.clear()
+        self._index_cache[key] = (bytes(raw), index)
+        return index
+
     def _shard_groups(self, coords: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
         """Rows grouped by shard: (row indices per shard, shard coords per group, inner flat index per row)."""
         cps = np.asarray(self.cps, dtype=np.int64)
@@ -105,10 +139,9 @@ class ShardedEngine(ChunkEngine):
         groups = np.split(order, bounds) if len(order) else []
         return groups, np.array([shard[g[0]] for g in groups], dtype=np.int64).reshape(-1, len(self.shape)), flat
 
-    def _inner_names(self, key: str, flat: np.ndarray) -> list[str]:
+    def _inner_names(self, key: str, flat: np.ndarray) -> InnerChunkNames:
         """How errors name inner chunks: the shard key plus the inner chunk's coordinates."""
-        return [f"{key} (inner chunk {tuple(int(c) for c in np.unravel_index(int(f), self.cps))})"
-                for f in flat.tolist()]
+        return InnerChunkNames(key, flat, self.cps)
 
     # ---- read ------------------------------------------------------------------------------------------------
     def read(self, sel: BasicSelection, out: np.ndarray) -> None:
@@ -127,6 +160,7 @@ class ShardedEngine(ChunkEngine):
                     self._read_native(program, out, cstart[rows], count[rows], ostart[rows], steps, encoded, names)
                 else:
                     self._read_python(out, cstart[rows], count[rows], ostart[rows], steps, encoded, names)
+                del encoded  # before the next shard is fetched: one shard in memory per thread, not two
 
         run_parts(work, len(groups))
 
@@ -139,7 +173,7 @@ class ShardedEngine(ChunkEngine):
             return [None] * len(flat)
         if len(raw) != self.index_size:
             raise self._decode_error("shard is shorter than its index", key)
-        index = self._parse_index(raw, key, None)
+        index = self._cached_index(raw, key)
         # A writer may replace the shard between the index read and the chunk reads. The same get_ranges call (one
         # version of the value) fetches the index entries of the chunks read too: they are used only if those entries
         # are the ones planned with (then each chunk is intact; 16 extra bytes per chunk, adjacent ones coalesced).
@@ -165,7 +199,7 @@ class ShardedEngine(ChunkEngine):
                 return result
             if len(raw) != self.index_size:
                 raise self._decode_error("shard is shorter than its index", key)
-            index = self._parse_index(raw, key, None)
+            index = self._cached_index(raw, key)
         else:  # rewritten again and again while we read: one whole read is one version
             return self._fetch_whole(key, flat)
         views = [memoryview(b) for b in blobs]

@@ -38,8 +38,10 @@ from typing import Any
 
 try:  # batch file reads without the GIL (Linux/POSIX build)
     from zarrfast._ext.fileio import read_files as _read_files
+    from zarrfast._ext.fileio import write_files as _write_files
 except ImportError:  # pragma: no cover
     _read_files = None
+    _write_files = None
 
 from zarrfast.errors import InvalidKeyError, StoreError
 from zarrfast.storage import process_lock
@@ -365,10 +367,7 @@ class LocalStore(Store):
     def _set(self, key: str, value: bytes | memoryview | list) -> None:
         dirkey, _, name = key.rpartition("/")
         dirpath = self._prepare_dir(dirkey, key)
-        tmp = (
-            f"{dirpath}/.{name[:_MAX_NAME_IN_TEMP]}."
-            f"{os.getpid():x}-{_TOKEN}-{next(_COUNTER):x}.partial"
-        )
+        tmp = self._temp_path(dirpath, name)
         for attempt in range(8):
             try:
                 fd = os.open(tmp, _O_TEMP, 0o666)
@@ -413,7 +412,39 @@ class LocalStore(Store):
         finally:
             os.close(dfd)
 
+    def _temp_path(self, dirpath: str, name: str) -> str:
+        return f"{dirpath}/.{name[:_MAX_NAME_IN_TEMP]}.{os.getpid():x}-{_TOKEN}-{next(_COUNTER):x}.partial"
+
     def _set_batch(self, items: list[tuple[str, bytes | memoryview]]) -> None:
+        if _write_files is None or len(items) < 2:
+            return self._set_batch_py(items)
+        fsencode = os.fsencode
+        tmps: list[bytes] = []
+        finals: list[bytes] = []
+        values: list[bytes | memoryview] = []
+        slow: list[tuple[str, bytes | memoryview]] = []
+        dirpaths: dict[str, str] = {}
+        for key, value in items:
+            if isinstance(value, list):  # parts: Python writes them with writev
+                slow.append((key, value))
+                continue
+            dirkey, _, name = key.rpartition("/")
+            dirpath = dirpaths.get(dirkey)
+            if dirpath is None:
+                dirpath = dirpaths[dirkey] = self._prepare_dir(dirkey, key)
+            tmps.append(fsencode(self._temp_path(dirpath, name)))
+            finals.append(fsencode(f"{dirpath}/{name}"))
+            values.append(value)
+        fast = [item for item in items if not isinstance(item[1], list)]
+        for (key, value), err in zip(fast, _write_files(tmps, finals, values, self._fsync)):
+            if err:  # e.g. the directory vanished under a concurrent delete: the careful path retries or raises
+                slow.append((key, value))
+        if self._fsync:
+            for dirpath in dirpaths.values():
+                self._fsync_dir(dirpath)
+        self._set_batch_py(slow)
+
+    def _set_batch_py(self, items: list[tuple[str, bytes | memoryview]]) -> None:
         for key, value in items:
             self._set(key, value)
 
