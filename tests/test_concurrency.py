@@ -111,6 +111,49 @@ def test_threads_write_disjoint_regions_while_reading(tmp_path, store_kind, layo
         np.testing.assert_array_equal(zarrfast.open_array(store, path="a", mode="r")[...], finals)
 
 
+@pytest.mark.parametrize("how", ["vindex", "oindex", "mask"])
+@pytest.mark.parametrize("engine", ["auto", "python"])
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("store_kind", ["memory", "local"])
+def test_threads_advanced_index_writes_lose_nothing(tmp_path, store_kind, layout, engine, how):
+    """Coordinate, orthogonal and mask writes read whole chunks, merge and write them back: threads writing
+    interleaved, disjoint elements of the same chunks (and shards) must not lose one another's updates."""
+    store = MemoryStore() if store_kind == "memory" else LocalStore(tmp_path / "data.zarr")
+    shape, n_writers = (12, 10), 8
+    with zarrfast.config.set(engine=engine):
+        arr = _make(store, layout, shape)
+        start = threading.Barrier(n_writers)
+        errors: list[BaseException] = []
+
+        def writer(t):
+            try:
+                start.wait()
+                for rep in range(3):
+                    if how == "vindex":  # element (i, j) belongs to writer (i * 10 + j) % n_writers
+                        flat = np.arange(t, shape[0] * shape[1], n_writers)
+                        arr.vindex[np.unravel_index(flat, shape)] = t + 1
+                    elif how == "oindex":  # rows t, t + 8 ... (every chunk row band is shared)
+                        rows = np.arange(t, shape[0], n_writers)
+                        arr.oindex[rows, :] = t + 1
+                    else:
+                        mask = (np.arange(shape[0] * shape[1]).reshape(shape) % n_writers) == t
+                        arr.vindex[mask] = t + 1
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=writer, args=(t,)) for t in range(n_writers)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert not errors, errors[0]
+        if how == "oindex":
+            want = np.broadcast_to((np.arange(shape[0]) % n_writers + 1)[:, None], shape)
+        else:
+            want = (np.arange(shape[0] * shape[1]).reshape(shape) % n_writers + 1)
+        np.testing.assert_array_equal(arr[...], want)
+
+
 # ---------------------------------------------------------------------------------------------- processes
 def _run_processes(path, boxes, finals, lock=True, steps=6, n_proc=4):
     """``n_proc`` writer processes (boxes dealt round-robin) and one reader process; returns the array's contents."""

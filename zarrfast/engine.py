@@ -202,8 +202,13 @@ class ChunkEngine:
             out[osl] = chunk[_chunk_slices(cstart[k], count[k], steps)]
 
     # ---- write -----------------------------------------------------------------------------------------------
-    def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool) -> None:
-        """Store ``value`` (already broadcast to ``sel.lengths``, the array's dtype) into the selected region."""
+    def stored_keys(self, coords: np.ndarray) -> list[str]:
+        """The store keys that hold the chunks ``coords`` (what a read-modify-write of them must lock)."""
+        return self._keys(coords)
+
+    def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool, locked: bool = False) -> None:
+        """Store ``value`` (already broadcast to ``sel.lengths``, the array's dtype) into the selected region.
+        ``locked``: the caller already holds the read-modify-write locks of every key touched."""
         if sel.size == 0:
             return
         # a store that can't delete (zip) keeps all-fill chunks rather than failing to remove them
@@ -217,7 +222,7 @@ class ChunkEngine:
                 bkeys = keys[a:b]
                 need = [k for k, c in zip(bkeys, complete[a:b]) if not c]
                 # partial chunks are read, merged and written back: serialise that per key within the process
-                with key_locks(self.store, need) if need else nullcontext():
+                with key_locks(self.store, need) if need and not locked else nullcontext():
                     old = dict(zip(need, self.store.get_many(need))) if need else {}
                     existing = [old.get(k) for k in bkeys]
                     if program is not None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from .errors import BoundsCheckError, SelectionError
 from .indexing import ChunkPlan, expand_ellipsis
+from .locks import key_locks
 
 
 # ---- classification (mirrors zarr.core.indexing) ----------------------------------------------------------------
@@ -253,10 +254,11 @@ def write_orthogonal(engine: Any, dtype: np.dtype, indices: list[np.ndarray], va
     covered = np.all(np.stack([fulls[d][grids[d]] for d in range(len(sizes))], axis=1), axis=1)
     buf = np.empty(tuple(lengths), dtype=dtype)
     need = ~covered
-    if need.any():
-        engine.read(_plan(coords[need], cstart[need], count[need], ostart[need]), buf)
-    buf[np.ix_(*pos)] = value
-    engine.write(_plan(coords, cstart, count, ostart), buf, write_empty_chunks)
+    with key_locks(engine.store, engine.stored_keys(coords)):  # read, merge, write back: one writer per key
+        if need.any():
+            engine.read(_plan(coords[need], cstart[need], count[need], ostart[need]), buf)
+        buf[np.ix_(*pos)] = value
+        engine.write(_plan(coords, cstart, count, ostart), buf, write_empty_chunks, locked=True)
 
 
 def _group_ids(cid: np.ndarray, nchunks: int) -> tuple[np.ndarray, np.ndarray]:
@@ -337,7 +339,8 @@ def write_points(engine: Any, dtype: np.dtype, points: np.ndarray, values: np.nd
     need = distinct != size  # chunks whose every element is written are not read
     del hit
     buf = np.empty(bshape, dtype=dtype)
-    if need.any():
-        engine.read(_plan(ucoords[need], lo[need], count[need], ostart[need]), buf)
-    buf.reshape(-1)[flat] = values
-    engine.write(_plan(ucoords, lo, count, ostart), buf, write_empty_chunks)
+    with key_locks(engine.store, engine.stored_keys(ucoords)):  # read, merge, write back: one writer per key
+        if need.any():
+            engine.read(_plan(ucoords[need], lo[need], count[need], ostart[need]), buf)
+        buf.reshape(-1)[flat] = values
+        engine.write(_plan(ucoords, lo, count, ostart), buf, write_empty_chunks, locked=True)

@@ -227,7 +227,11 @@ class ShardedEngine(ChunkEngine):
         return [None if o == EMPTY else view[int(o):int(o) + int(n)] for o, n in entries.tolist()]
 
     # ---- write -----------------------------------------------------------------------------------------------
-    def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool) -> None:
+    def stored_keys(self, coords: np.ndarray) -> list[str]:
+        """The keys of the shards holding the inner chunks ``coords``."""
+        return self._keys(self._shard_groups(coords)[1])
+
+    def write(self, sel: BasicSelection, value: np.ndarray, write_empty_chunks: bool, locked: bool = False) -> None:
         if sel.size == 0:
             return
         # a store that can't delete (zip) keeps all-fill chunks rather than failing to remove them
@@ -248,7 +252,7 @@ class ShardedEngine(ChunkEngine):
                 n_valid = int(np.prod(-(-valid // inner)))
                 full = len(rows) == n_valid and bool(complete[rows].all())
                 # a partly written shard is read, merged and rewritten: lock it (threads and processes)
-                with key_locks(self.store, () if full else (keys[g],)):
+                with key_locks(self.store, () if full or locked else (keys[g],)):
                     self._write_shard(keys[g], rows, flat[rows], full, program, value,
                                       cstart, count, vstart, steps, complete, write_empty_chunks)
 
