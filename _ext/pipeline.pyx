@@ -3,9 +3,8 @@
 One call handles a whole batch with the GIL released; the Python engine splits the batch across worker threads.
 The `def` functions validate every shape, offset and length with the GIL held; the cores below them trust it.
 """
-from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_STRIDES, PyBUF_WRITABLE, PyBUF_ANY_CONTIGUOUS, PyBUF_SIMPLE
-from cpython.bytes cimport PyBytes_FromStringAndSize
-from libc.stdlib cimport malloc, calloc, free
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBuffer_FillInfo, PyBUF_STRIDES, PyBUF_WRITABLE, PyBUF_ANY_CONTIGUOUS, PyBUF_SIMPLE
+from libc.stdlib cimport malloc, calloc, free, realloc
 from libc.string cimport memcpy
 from libc.stdint cimport uint8_t, uint32_t, int64_t
 from _libs cimport *
@@ -14,6 +13,7 @@ include "copy_impl.pxi"
 include "crc32c_impl.pxi"
 include "codec_impl.pxi"
 include "blosc_impl.pxi"
+include "buffer_impl.pxi"
 
 # Kinds of the one "expanding" bytes->bytes codec a native chain may hold (innermost in decode order).
 EXP_NONE = 0
@@ -190,6 +190,13 @@ cdef Py_ssize_t encode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, uin
         return ZF_ERR_UNSUPPORTED
     if n < 0:
         return n
+    return append_crcs(prog, dst, n)
+
+
+cdef Py_ssize_t append_crcs(ChunkProgram prog, uint8_t* dst, Py_ssize_t n) noexcept nogil:
+    """Append the chain's crc32c codecs to the ``n`` encoded bytes at ``dst`` (room for them is the caller's)."""
+    cdef uint32_t c
+    cdef int i
     for i in range(prog.n_crc):
         c = zf_crc32c(dst, <size_t>n)
         dst[n] = c & 0xFF
@@ -363,6 +370,8 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     Row k writes src[src_start[k] + i] to chunk element chunk_start[k] + i * steps. A row that is not complete
     starts from `existing[k]` decoded (or the fill value when None). Returns a list with the encoded bytes per row,
     or None where the chunk equals the fill value everywhere and `write_empty` is false (the caller deletes it).
+    The encoded chunks are read-only memoryviews of buffers the kernel allocated (no copy into ``bytes``); a chain
+    without a compressor builds each chunk in its output buffer directly.
     """
     cdef Py_buffer sb
     cdef Py_ssize_t n = chunk_start.shape[0], k
@@ -372,7 +381,9 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     cdef uint8_t** outs
     cdef Py_ssize_t* outlens
     cdef uint8_t* scratch = NULL
-    cdef uint8_t* big = NULL
+    cdef uint8_t* work
+    cdef bint direct = prog.expander == K_NONE
+    cdef size_t direct_cap = prog.nbytes + 4 * prog.n_crc
     cdef Ctx ctx
     cdef int64_t shape_k[ZF_MAXDIM]
     cdef int64_t dst_strides[ZF_MAXDIM]
@@ -409,8 +420,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             dst_strides[d] = steps[d] * prog.layout_strides[d]
             full_shape[d] = prog.chunk_shape[d]
         scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
-        big = <uint8_t*>malloc(max(bound, 1))
-        if scratch == NULL or big == NULL:
+        if scratch == NULL:
             raise MemoryError()
         ctx.dctx = NULL
         ctx.cctx = NULL
@@ -418,51 +428,70 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         with nogil:
             for k in range(n):
                 status[k] = 0
+                work = scratch
+                if direct:  # no compressor: the chunk is built where it is returned from
+                    work = <uint8_t*>malloc(max(direct_cap, 1))
+                    if work == NULL:
+                        status[k] = ZF_ERR_NOMEM
+                        continue
                 # 1. start from the old chunk or the fill value
                 if complete[k]:
                     # every valid element is overwritten; only the padding of edge chunks needs the fill value
                     for d in range(nd):
                         if count[k, d] != prog.chunk_shape[d]:
-                            zf_fill_nd(scratch, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
+                            zf_fill_nd(work, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
                             break
                 elif olds[k] != NULL:
-                    r = decode_core(prog, &ctx, olds[k], oldlens[k], scratch, &raw)
+                    r = decode_core(prog, &ctx, olds[k], oldlens[k], work, &raw)
                     if r < 0:
                         status[k] = r
+                        if direct:
+                            free(work)
                         continue
                     if raw != NULL:
-                        memcpy(scratch, raw, prog.nbytes)
+                        memcpy(work, raw, prog.nbytes)
                     if prog.swap_unit > 1:
-                        zf_byteswap(scratch, prog.nbytes, prog.swap_unit)
+                        zf_byteswap(work, prog.nbytes, prog.swap_unit)
                 else:
-                    zf_fill_nd(scratch, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
+                    zf_fill_nd(work, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
                 # 2. copy the new values in
                 sptr = <const uint8_t*>sb.buf
-                cptr = scratch
+                cptr = work
                 for d in range(nd):
                     sptr += src_start[k, d] * src_strides[d]
                     cptr += chunk_start[k, d] * prog.layout_strides[d]
                     shape_k[d] = count[k, d]
                 zf_copy_nd(cptr, dst_strides, sptr, src_strides, shape_k, nd, prog.itemsize)
                 # 3. an all-fill chunk is not stored
-                if not write_empty and zf_all_equal(scratch, prog.nbytes, fillp, prog.itemsize):
+                if not write_empty and zf_all_equal(work, prog.nbytes, fillp, prog.itemsize):
+                    if direct:
+                        free(work)
                     continue
                 if prog.swap_unit > 1:
-                    zf_byteswap(scratch, prog.nbytes, prog.swap_unit)
-                r = encode_core(prog, &ctx, scratch, big, bound)
-                if r < 0:
-                    status[k] = r
+                    zf_byteswap(work, prog.nbytes, prog.swap_unit)
+                if direct:
+                    outs[k] = work
+                    outlens[k] = append_crcs(prog, work, prog.nbytes)
                     continue
-                outs[k] = <uint8_t*>malloc(max(r, 1))
-                if outs[k] == NULL:
+                # compress straight into the returned buffer, then give back the unused tail (realloc shrinks in place)
+                work = <uint8_t*>malloc(max(bound, 1))
+                if work == NULL:
                     status[k] = ZF_ERR_NOMEM
                     continue
-                memcpy(outs[k], big, r)
+                r = encode_core(prog, &ctx, scratch, work, bound)
+                if r < 0:
+                    free(work)
+                    status[k] = r
+                    continue
+                outs[k] = <uint8_t*>realloc(work, max(r, 1))
+                if outs[k] == NULL:
+                    outs[k] = work
                 outlens[k] = r
             free_ctx(&ctx)
         for k in range(n):
             if outs[k] != NULL:
-                result[k] = PyBytes_FromStringAndSize(<char*>outs[k], outlens[k])
+                result[k] = owned_view(outs[k], outlens[k])  # takes ownership
+                outs[k] = NULL
     finally:
         release_buffers(n, views, held)
         free(views)
@@ -471,7 +500,6 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             if outs != NULL and outs[k] != NULL:
                 free(outs[k])
         free(scratch)
-        free(big)
         free(olds)
         free(oldlens)
         free(outs)

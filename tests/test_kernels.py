@@ -128,6 +128,37 @@ def test_encode_from_matches_numpy(case, seed):
     assert res[0] == np.ascontiguousarray(expected.transpose(perm)).tobytes()
 
 
+@pytest.mark.parametrize("n_crc", [0, 1, 2])
+@pytest.mark.parametrize("expander,params", [(0, ()), (1, (1, 0))], ids=["raw", "zstd"])
+def test_encode_from_returns_owned_read_only_views(expander, params, n_crc):
+    """Encoded chunks come back as read-only memoryviews over kernel-allocated memory: they outlive everything
+    else of the call, can't be written through, and hold the chunk (plus its crc32c) exactly."""
+    import gc
+
+    prog = ChunkProgram((4, 4), 4, (16, 4), 0, bytes(4), expander=expander, params=params, n_crc=n_crc)
+    src = np.arange(32, dtype="<u4").reshape(8, 4)
+    plan = [np.array(x, dtype=np.int64) for x in ([[0, 0], [0, 0]], [[4, 4], [4, 4]], [[0, 0], [4, 0]])]
+    status = np.zeros(2, dtype=np.int64)
+    res = encode_from(prog, src, plan[0], plan[1], plan[2], np.ones(2, dtype=np.int64), [None, None],
+                      np.ones(2, dtype=np.uint8), True, status)
+    del src, plan, prog
+    gc.collect()
+    for k, view in enumerate(res):
+        assert isinstance(view, memoryview) and view.readonly and view.format == "B" and view.c_contiguous
+        with pytest.raises(TypeError):
+            view[0] = 1
+        payload = bytes(view)
+        for _ in range(n_crc):  # each crc32c covers everything before it
+            payload, crc = payload[:-4], payload[-4:]
+            assert crc == crc32c_py(payload).to_bytes(4, "little")
+        raw = payload if expander == 0 else zstandard.ZstdDecompressor().decompress(payload)
+        assert raw == np.arange(16 * k, 16 * k + 16, dtype="<u4").tobytes()
+    copies = [memoryview(v) for v in res]
+    del res
+    gc.collect()
+    assert bytes(copies[1])[:4] == bytes(copies[1][:4])  # a view of a view keeps the memory alive
+
+
 def test_plans_outside_the_buffers_are_rejected():
     prog = ChunkProgram((4, 4), 1, (4, 1), 0, b"\0")
     out = np.zeros((4, 4), dtype="u1")
