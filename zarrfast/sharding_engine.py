@@ -176,7 +176,7 @@ class ShardedEngine(ChunkEngine):
         index = self._cached_index(raw, key)
         # A writer may replace the shard between the index read and the chunk reads. The same get_ranges call (one
         # version of the value) fetches the index entries of the chunks read too: they are used only if those entries
-        # are the ones planned with (then each chunk is intact; 16 extra bytes per chunk, adjacent ones coalesced).
+        # are the ones planned with (then each chunk is intact).
         shift = 0 if self.index_at_start else -self.index_size
         for _ in range(3):
             entries = index[flat]
@@ -186,13 +186,14 @@ class ShardedEngine(ChunkEngine):
                 return result
             requests, which, within = coalesce(entries[present, 0].astype(np.int64),
                                                entries[present, 1].astype(np.int64))
-            spans = coalesce(flat[present].astype(np.int64) * 16, np.full(len(present), 16, dtype=np.int64))[0]
-            blobs = self.store.get_ranges(key, [*requests, *((o + shift, n) for o, n in spans)])
+            # one span of the index, from the first to the last entry used (one extra read, not one per chunk)
+            lo = int(flat[present].min()) * 16
+            hi = int(flat[present].max()) * 16 + 16
+            blobs = self.store.get_ranges(key, [*requests, (lo + shift, hi - lo)])
             if blobs is None:
                 return result  # deleted meanwhile (a writer emptied it): all fill now
-            seen = blobs[len(requests):]
-            del blobs[len(requests):]
-            if all(bytes(b) == raw[o:o + n] for b, (o, n) in zip(seen, spans)):
+            seen = blobs.pop()
+            if bytes(seen) == raw[lo:hi]:
                 break
             raw = self.store.get_range(key, *self._index_range())  # replaced meanwhile: plan again
             if raw is None:
