@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import builtins
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, Self
@@ -53,6 +54,22 @@ def as_buffer(value: Any, key: str, store: object) -> bytes | memoryview:
     if view.ndim != 1 or view.format != "B":
         view = view.cast("B")
     return view
+
+
+_callers = threading.local()
+
+
+def in_parallel_part() -> bool:
+    """True on a thread that runs one of several parallel parts of an array operation: a store called from it
+    should not fan its batch out to threads of its own (the cores are already busy)."""
+    return getattr(_callers, "parallel", False)
+
+
+def set_parallel_part(value: bool) -> bool:
+    """Mark (or unmark) the current thread as running a parallel part; returns the previous mark."""
+    old = getattr(_callers, "parallel", False)
+    _callers.parallel = value
+    return old
 
 
 def normalize_range(size: int, start: int, length: int | None) -> tuple[int, int]:

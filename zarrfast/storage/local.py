@@ -45,7 +45,7 @@ except ImportError:  # pragma: no cover
 
 from zarrfast.errors import InvalidKeyError, StoreError
 from zarrfast.storage import process_lock
-from zarrfast.storage.base import Store, normalize_range
+from zarrfast.storage.base import Store, in_parallel_part, normalize_range
 
 __all__ = ["LocalStore"]
 
@@ -281,7 +281,7 @@ class LocalStore(Store):
 
     def _get_many(self, keys: list[str]) -> list[bytes | None]:
         threshold = self._parallel_threshold
-        if threshold is None or len(keys) < threshold:
+        if threshold is None or len(keys) < threshold or in_parallel_part():
             return self._get_batch(keys)
         step = -(-len(keys) // _MAX_WORKERS)
         step = max(step, 8)
@@ -450,7 +450,7 @@ class LocalStore(Store):
 
     def _set_many(self, items: list[tuple[str, bytes | memoryview]]) -> None:
         threshold = self._parallel_threshold
-        if threshold is None or len(items) < threshold:
+        if threshold is None or len(items) < threshold or in_parallel_part():
             return self._set_batch(items)
         # Create each directory once, up front, so workers do not race on makedirs.
         for dirkey in {key.rpartition("/")[0] for key, _ in items}:
