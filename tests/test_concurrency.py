@@ -16,6 +16,7 @@ import pytest
 
 import crash_writer as cw
 import zarrfast
+from zarrfast.testing.threads import run_threads
 from zarrfast.storage.local import LocalStore
 from zarrfast.storage.memory import MemoryStore
 
@@ -122,31 +123,20 @@ def test_threads_advanced_index_writes_lose_nothing(tmp_path, store_kind, layout
     shape, n_writers = (12, 10), 8
     with zarrfast.config.set(engine=engine):
         arr = _make(store, layout, shape)
-        start = threading.Barrier(n_writers)
-        errors: list[BaseException] = []
 
         def writer(t):
-            try:
-                start.wait()
-                for rep in range(3):
-                    if how == "vindex":  # element (i, j) belongs to writer (i * 10 + j) % n_writers
-                        flat = np.arange(t, shape[0] * shape[1], n_writers)
-                        arr.vindex[np.unravel_index(flat, shape)] = t + 1
-                    elif how == "oindex":  # rows t, t + 8 ... (every chunk row band is shared)
-                        rows = np.arange(t, shape[0], n_writers)
-                        arr.oindex[rows, :] = t + 1
-                    else:
-                        mask = (np.arange(shape[0] * shape[1]).reshape(shape) % n_writers) == t
-                        arr.vindex[mask] = t + 1
-            except BaseException as e:  # noqa: BLE001 - reported below
-                errors.append(e)
+            for rep in range(3):
+                if how == "vindex":  # element (i, j) belongs to writer (i * 10 + j) % n_writers
+                    flat = np.arange(t, shape[0] * shape[1], n_writers)
+                    arr.vindex[np.unravel_index(flat, shape)] = t + 1
+                elif how == "oindex":  # rows t, t + 8 ... (every chunk row band is shared)
+                    rows = np.arange(t, shape[0], n_writers)
+                    arr.oindex[rows, :] = t + 1
+                else:
+                    mask = (np.arange(shape[0] * shape[1]).reshape(shape) % n_writers) == t
+                    arr.vindex[mask] = t + 1
 
-        threads = [threading.Thread(target=writer, args=(t,)) for t in range(n_writers)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        assert not errors, errors[0]
+        run_threads(writer, n_writers)
         if how == "oindex":
             want = np.broadcast_to((np.arange(shape[0]) % n_writers + 1)[:, None], shape)
         else:

@@ -20,7 +20,6 @@ is an object in memory), ``check_raw`` (False to skip the raw-backend tests).
 from __future__ import annotations
 
 import pickle
-import threading
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -29,6 +28,7 @@ import pytest
 
 from zarrfast.errors import InvalidKeyError, ReadOnlyError, StoreError
 from zarrfast.storage.base import Store, UnsupportedOperationError
+from zarrfast.testing.threads import run_threads
 
 __all__ = ["INVALID_KEYS", "RANGE_CASES", "StoreTests", "run_mixed_thread_workload"]
 
@@ -58,35 +58,24 @@ def _bytes_likes() -> list[tuple[str, Any]]:
 def run_mixed_thread_workload(store: Store, threads: int = 12, items: int = 30, value_size: int = 1) -> None:
     """Threads that each set, set_many, get, get_many, get_range, list_prefix and delete_prefix their own keys
     (reading a neighbour's too) at once; then the store must hold exactly the expected keys and values."""
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads)
     partial = store.supports_partial_reads
 
     def value(t: int, i: int) -> bytes:
         return bytes([t, i % 256]) * value_size * (i + 1)
 
     def work(t: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(items):
-                store.set(f"t{t}/{i}", value(t, i))
-                if i % 5 == 4:
-                    store.set_many({f"m{t}/{i}/{j}": bytes([t, i % 256, j]) * value_size for j in range(4)})
-                assert store.get(f"t{t}/{i}") == value(t, i)
-                store.get_many([f"t{(t + 1) % threads}/{i}", f"t{t}/{i}"])
-                if partial:
-                    assert store.get_range(f"t{t}/{i}", -1) == value(t, i)[-1:]
-                list(store.list_prefix(f"t{t}/"))
-            store.delete_prefix(f"t{t}/2")  # t{t}/2 and t{t}/20..29
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread below
-            errors.append(exc)
+        for i in range(items):
+            store.set(f"t{t}/{i}", value(t, i))
+            if i % 5 == 4:
+                store.set_many({f"m{t}/{i}/{j}": bytes([t, i % 256, j]) * value_size for j in range(4)})
+            assert store.get(f"t{t}/{i}") == value(t, i)
+            store.get_many([f"t{(t + 1) % threads}/{i}", f"t{t}/{i}"])
+            if partial:
+                assert store.get_range(f"t{t}/{i}", -1) == value(t, i)[-1:]
+            list(store.list_prefix(f"t{t}/"))
+        store.delete_prefix(f"t{t}/2")  # t{t}/2 and t{t}/20..29
 
-    pool = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
-    for th in pool:
-        th.start()
-    for th in pool:
-        th.join()
-    assert not errors, errors
+    run_threads(work, threads)
     expected: dict[str, bytes] = {}
     for t in range(threads):
         for i in range(items):
@@ -372,29 +361,17 @@ class StoreTests:
 
     # ---------------------------------------------------------------- threads
     def test_concurrent_set_get(self, store: Store) -> None:
-        errors: list[BaseException] = []
-        barrier = threading.Barrier(8)
-
         def work(t: int) -> None:
-            try:
-                barrier.wait()
-                for i in range(40):
-                    key = f"t/{t}/{i % 5}"
-                    value = bytes([t, i]) * 64
-                    store.set(key, value)
-                    got = store.get(key)
-                    assert got is not None and len(got) == 128
-                    store.get_many([f"t/{(t + 1) % 8}/{i % 5}", key])
-                    store.set("shared", value)
-            except BaseException as exc:  # noqa: BLE001 - reported by the main thread below
-                errors.append(exc)
+            for i in range(40):
+                key = f"t/{t}/{i % 5}"
+                value = bytes([t, i]) * 64
+                store.set(key, value)
+                got = store.get(key)
+                assert got is not None and len(got) == 128
+                store.get_many([f"t/{(t + 1) % 8}/{i % 5}", key])
+                store.set("shared", value)
 
-        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        assert not errors, errors
+        run_threads(work, 8)
         for t in range(8):
             assert store.get_many([f"t/{t}/{i}" for i in range(5)]) == [
                 bytes([t, i]) * 64 for i in range(35, 40)
