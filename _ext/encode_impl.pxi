@@ -1,0 +1,147 @@
+# encode_from: the batch chunk encoder (part of pipeline.pyx, split out for size).
+
+
+def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const int64_t[:, ::1] count,
+                const int64_t[:, ::1] src_start, const int64_t[::1] steps, list existing,
+                const uint8_t[::1] complete, bint write_empty, int64_t[::1] status):
+    """Encode one chunk per plan row from `src` (any strides, zero strides for broadcast values).
+
+    Row k writes src[src_start[k] + i] to chunk element chunk_start[k] + i * steps. A row that is not complete
+    starts from `existing[k]` decoded (or the fill value when None). Returns a list with the encoded bytes per row,
+    or None where the chunk equals the fill value everywhere and `write_empty` is false (the caller deletes it).
+    The encoded chunks are read-only memoryviews of buffers the kernel allocated (no copy into ``bytes``); a chain
+    without a compressor builds each chunk in its output buffer directly.
+    """
+    cdef Py_buffer sb
+    cdef Py_ssize_t n = chunk_start.shape[0], k
+    cdef int d, nd = prog.ndim
+    cdef const uint8_t** olds
+    cdef size_t* oldlens
+    cdef uint8_t** outs
+    cdef Py_ssize_t* outlens
+    cdef uint8_t* scratch = NULL
+    cdef uint8_t* work
+    cdef bint direct = prog.expander == K_NONE
+    cdef size_t direct_cap = prog.nbytes + 4 * prog.n_crc
+    cdef Ctx ctx
+    cdef int64_t shape_k[ZF_MAXDIM]
+    cdef int64_t dst_strides[ZF_MAXDIM]
+    cdef int64_t src_strides[ZF_MAXDIM]
+    cdef int64_t full_shape[ZF_MAXDIM]
+    cdef const uint8_t* sptr
+    cdef uint8_t* cptr
+    cdef const uint8_t* raw
+    cdef const uint8_t* fillp = prog.fill
+    cdef Py_ssize_t r
+    cdef size_t bound = encode_bound(prog)
+    cdef Py_buffer* views = NULL
+    cdef char* held = NULL
+    if len(existing) != n or status.shape[0] != n or complete.shape[0] != n:
+        raise ValueError("existing/complete/status length differs from the plan")
+    PyObject_GetBuffer(src, &sb, PyBUF_STRIDES)
+    olds = <const uint8_t**>malloc(max(n, 1) * sizeof(uint8_t*))
+    oldlens = <size_t*>malloc(max(n, 1) * sizeof(size_t))
+    outs = <uint8_t**>calloc(max(n, 1), sizeof(uint8_t*))
+    outlens = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
+    views = <Py_buffer*>malloc(max(n, 1) * sizeof(Py_buffer))
+    held = <char*>calloc(max(n, 1), 1)
+    result = [None] * n
+    try:
+        if olds == NULL or oldlens == NULL or outs == NULL or outlens == NULL or views == NULL or held == NULL:
+            raise MemoryError()
+        for k in range(n):
+            outs[k] = NULL
+            outlens[k] = 0
+        check_plan(prog, &sb, chunk_start, count, src_start, steps)
+        collect_buffers(existing, olds, oldlens, views, held)
+        for d in range(nd):
+            src_strides[d] = sb.strides[d]
+            dst_strides[d] = steps[d] * prog.layout_strides[d]
+            full_shape[d] = prog.chunk_shape[d]
+        scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
+        if scratch == NULL:
+            raise MemoryError()
+        ctx.dctx = NULL
+        ctx.cctx = NULL
+        ctx.bctx = NULL
+        with nogil:
+            for k in range(n):
+                status[k] = 0
+                work = scratch
+                if direct:  # no compressor: the chunk is built where it is returned from
+                    work = <uint8_t*>malloc(max(direct_cap, 1))
+                    if work == NULL:
+                        status[k] = ZF_ERR_NOMEM
+                        continue
+                # 1. start from the old chunk or the fill value
+                if complete[k]:
+                    # every valid element is overwritten; only the padding of edge chunks needs the fill value
+                    for d in range(nd):
+                        if count[k, d] != prog.chunk_shape[d]:
+                            zf_fill_nd(work, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
+                            break
+                elif olds[k] != NULL:
+                    r = decode_core(prog, &ctx, olds[k], oldlens[k], work, &raw)
+                    if r < 0:
+                        status[k] = r
+                        if direct:
+                            free(work)
+                        continue
+                    if raw != NULL:
+                        memcpy(work, raw, prog.nbytes)
+                    if prog.swap_unit > 1:
+                        zf_byteswap(work, prog.nbytes, prog.swap_unit)
+                else:
+                    zf_fill_nd(work, prog.layout_strides, full_shape, nd, fillp, prog.itemsize)
+                # 2. copy the new values in
+                sptr = <const uint8_t*>sb.buf
+                cptr = work
+                for d in range(nd):
+                    sptr += src_start[k, d] * src_strides[d]
+                    cptr += chunk_start[k, d] * prog.layout_strides[d]
+                    shape_k[d] = count[k, d]
+                zf_copy_nd(cptr, dst_strides, sptr, src_strides, shape_k, nd, prog.itemsize)
+                # 3. an all-fill chunk is not stored
+                if not write_empty and zf_all_equal(work, prog.nbytes, fillp, prog.itemsize):
+                    if direct:
+                        free(work)
+                    continue
+                if prog.swap_unit > 1:
+                    zf_byteswap(work, prog.nbytes, prog.swap_unit)
+                if direct:
+                    outs[k] = work
+                    outlens[k] = append_crcs(prog, work, prog.nbytes)
+                    continue
+                # compress straight into the returned buffer, then give back the unused tail (realloc shrinks in place)
+                work = <uint8_t*>malloc(max(bound, 1))
+                if work == NULL:
+                    status[k] = ZF_ERR_NOMEM
+                    continue
+                r = encode_core(prog, &ctx, scratch, work, bound)
+                if r < 0:
+                    free(work)
+                    status[k] = r
+                    continue
+                outs[k] = <uint8_t*>realloc(work, max(r, 1))
+                if outs[k] == NULL:
+                    outs[k] = work
+                outlens[k] = r
+            free_ctx(&ctx)
+        for k in range(n):
+            if outs[k] != NULL:
+                result[k] = owned_view(outs[k], outlens[k])  # takes ownership
+                outs[k] = NULL
+    finally:
+        release_buffers(n, views, held)
+        free(views)
+        free(held)
+        for k in range(n):
+            if outs != NULL and outs[k] != NULL:
+                free(outs[k])
+        free(scratch)
+        free(olds)
+        free(oldlens)
+        free(outs)
+        free(outlens)
+        PyBuffer_Release(&sb)
+    return result
