@@ -46,9 +46,9 @@ assert info == {"debug": True, "asan": True}, info
 print(f"debug build imported from {sys.argv[1]}: {info}")
 EOF
 TESTS=(tests/test_kernels.py tests/test_blosc_kernel.py tests/test_codecs.py tests/test_sharding_codec.py
-       tests/test_engine_equivalence.py tests/test_errors.py)
+       tests/test_engine_equivalence.py tests/test_errors.py tests/test_store_local.py tests/test_sharding.py)
 TESTS+=(tests/test_fuzz*.py)
-for f in tests/test_corrupt_*.py; do [ -e "$f" ] && TESTS+=("$f"); done
+for f in tests/test_hostile_*.py; do [ -e "$f" ] && TESTS+=("$f"); done
 status=0
 LD_PRELOAD="$LIBASAN" "$PY" -m pytest -q -p no:cacheprovider -m "not interop" "${TESTS[@]}" "$@" || status=$?
 END=$(date +%s)
