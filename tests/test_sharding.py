@@ -309,3 +309,26 @@ def test_tensorstore_and_zarrs_interop(tmp_path):
     y = x.copy()
     y[10:20, 10:20] = 0
     np.testing.assert_array_equal(zarrfast.open_array(str(tmp_path / "zs"))[...], y)
+
+
+def test_partial_shard_reads_are_split_evenly_across_threads(tmp_path):
+    """A slab that takes 64 inner chunks from one shard and 4 from another is cut into pieces so both threads
+    get work; every selected inner chunk is read exactly once and the values are numpy's."""
+    x = np.arange(128 * 128, dtype="i4").reshape(128, 128)
+    a = zarrfast.create_array(store=str(tmp_path / "a"), shape=x.shape, chunks=(8, 8), shards=(64, 64),
+                              dtype=x.dtype)
+    a[...] = x
+    sel = (slice(0, 64), slice(40, 72))  # shard (0, 0): 8 x 3 inner chunks, shard (0, 1): 8 x 1
+    with zarrfast.config.set(threads=2):
+        np.testing.assert_array_equal(a[sel], x[sel])
+        engine = a._engine
+        from zarrfast.indexing import normalize_basic
+
+        _, (coords, *_), _ = engine._plan(normalize_basic(sel, x.shape), for_write=False)
+        groups, _, _ = engine._shard_groups(coords)
+        pieces = engine._balanced_pieces(groups, len(coords))
+    rows = np.sort(np.concatenate([r for _, r in pieces]))
+    np.testing.assert_array_equal(rows, np.arange(len(coords)))  # each inner chunk once
+    assert len(pieces) > len(groups) and max(len(r) for _, r in pieces) <= 8
+    with zarrfast.config.set(threads=1):
+        assert len(engine._balanced_pieces(groups, len(coords))) == len(groups)  # one thread: shards stay whole

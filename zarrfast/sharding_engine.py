@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .codecs.sharding import decode_index, encode_index, validate_index
+from .config import config
 from .engine import ChunkEngine, run_parts
 from .errors import ChunkDecodeError
 from .indexing import BasicSelection
@@ -27,6 +28,7 @@ EMPTY = np.uint64(2**64 - 1)
 COALESCE_GAP = 64 * 1024          # merge two inner-chunk ranges when the bytes between them are at most this
 COALESCE_MAX = 32 * 1024 * 1024   # ... and the merged request stays below this size
 
+_MIN_PIECE = 8  # inner chunks: smaller reads are not split across threads (each piece is a store request)
 _INDEX_CACHE_ENTRIES = 256  # parsed shard indexes kept per array (cleared when full)
 
 def coalesce(offsets: np.ndarray, nbytes: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
@@ -150,10 +152,10 @@ class ShardedEngine(ChunkEngine):
         program, (coords, cstart, count, ostart), steps = self._plan(sel, for_write=False)
         groups, shard_coords, flat = self._shard_groups(coords)
         keys = self._keys(shard_coords)
+        pieces = self._balanced_pieces(groups, len(coords))
 
         def work(lo: int, hi: int) -> None:
-            for g in range(lo, hi):
-                rows = groups[g]
+            for g, rows in pieces[lo:hi]:
                 encoded = self._fetch_inner(keys[g], flat[rows])
                 names = self._inner_names(keys[g], flat[rows])
                 if program is not None:
@@ -162,7 +164,21 @@ class ShardedEngine(ChunkEngine):
                     self._read_python(out, cstart[rows], count[rows], ostart[rows], steps, encoded, names)
                 del encoded  # before the next shard is fetched: one shard in memory per thread, not two
 
-        run_parts(work, len(groups))
+        run_parts(work, len(pieces))
+
+    def _balanced_pieces(self, groups: list[np.ndarray], n_rows: int) -> list[tuple[int, np.ndarray]]:
+        """(shard, rows) pieces for the worker threads: a shard read in part is cut into pieces of at most a
+        quarter of a thread's share, so that threads get similar amounts of work when the shards touched hold very
+        different numbers of selected inner chunks (a slab crossing shard corners). Whole shards stay whole."""
+        threads = int(config.get("threads"))
+        target = max(_MIN_PIECE, -(-n_rows // (threads * 4)))
+        pieces: list[tuple[int, np.ndarray]] = []
+        for g, rows in enumerate(groups):
+            if threads > 1 and target < len(rows) < self.n_inner:
+                pieces += [(g, rows[i:i + target]) for i in range(0, len(rows), target)]
+            else:
+                pieces.append((g, rows))
+        return pieces
 
     def _fetch_inner(self, key: str, flat: np.ndarray) -> list:
         """Encoded bytes (memoryviews) of the inner chunks ``flat`` of one shard; None where missing."""
