@@ -61,9 +61,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
         if scratch == NULL:
             raise MemoryError()
-        ctx.dctx = NULL
-        ctx.cctx = NULL
-        ctx.bctx = NULL
+        take_ctx(&ctx)
         with nogil:
             for k in range(n):
                 status[k] = 0
@@ -126,7 +124,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
                 if outs[k] == NULL:
                     outs[k] = work
                 outlens[k] = r
-            free_ctx(&ctx)
+        give_ctx(&ctx)
         for k in range(n):
             if outs[k] != NULL:
                 result[k] = owned_view(outs[k], outlens[k])  # takes ownership

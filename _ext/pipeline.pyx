@@ -222,6 +222,34 @@ cdef void free_ctx(Ctx* ctx) noexcept nogil:
         ZSTD_freeCCtx(ctx.cctx)
 
 
+# Codec contexts outlive a call: creating a zstd context costs more than decoding a small chunk. Calls take one from
+# this stack and give it back; both happen with the GIL held, which is the stack's only lock.
+cdef enum:
+    CTX_POOL_SIZE = 16
+cdef Ctx _ctx_pool[CTX_POOL_SIZE]
+cdef int _ctx_pool_n = 0
+
+
+cdef void take_ctx(Ctx* ctx) noexcept:
+    global _ctx_pool_n
+    if _ctx_pool_n > 0:
+        _ctx_pool_n -= 1
+        ctx[0] = _ctx_pool[_ctx_pool_n]
+    else:
+        ctx.dctx = NULL
+        ctx.cctx = NULL
+        ctx.bctx = NULL
+
+
+cdef void give_ctx(Ctx* ctx) noexcept:
+    global _ctx_pool_n
+    if _ctx_pool_n < CTX_POOL_SIZE:
+        _ctx_pool[_ctx_pool_n] = ctx[0]
+        _ctx_pool_n += 1
+    else:
+        free_ctx(ctx)
+
+
 include "plan_impl.pxi"
 
 
@@ -268,9 +296,7 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
             src_strides[d] = steps[d] * prog.layout_strides[d]
             if steps[d] != 1:
                 all_unit = False
-        ctx.dctx = NULL
-        ctx.cctx = NULL
-        ctx.bctx = NULL
+        take_ctx(&ctx)
         with nogil:
             for k in range(n):
                 optr = <uint8_t*>ob.buf
@@ -322,7 +348,7 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
                 for d in range(nd):
                     cptr += chunk_start[k, d] * prog.layout_strides[d]
                 zf_copy_nd(optr, out_strides, cptr, src_strides, shape_k, nd, prog.itemsize)
-            free_ctx(&ctx)
+        give_ctx(&ctx)
     finally:
         release_buffers(n, views, held)
         free(views)
@@ -347,16 +373,14 @@ def decode_chunk_into(ChunkProgram prog, bytes encoded, out):
     try:
         if <size_t>ob.len != prog.nbytes:
             raise ValueError("output buffer size differs from the chunk size")
-        ctx.dctx = NULL
-        ctx.cctx = NULL
-        ctx.bctx = NULL
+        take_ctx(&ctx)
         with nogil:
             r = decode_core(prog, &ctx, ep, elen, <uint8_t*>ob.buf, &raw)
             if r >= 0 and raw != NULL:
                 memcpy(ob.buf, raw, prog.nbytes)
             if r >= 0 and prog.swap_unit > 1:
                 zf_byteswap(<uint8_t*>ob.buf, prog.nbytes, prog.swap_unit)
-            free_ctx(&ctx)
+        give_ctx(&ctx)
     finally:
         PyBuffer_Release(&ob)
     return r if r < 0 else 0
