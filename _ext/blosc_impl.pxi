@@ -486,6 +486,10 @@ cdef Py_ssize_t zf_blosc_decompress_ctx(blosc2_context* dctx, const uint8_t* src
     extended = (flags & (ZF_BLOSC_FLAG_SHUFFLE | ZF_BLOSC_FLAG_BITSHUFFLE)) == (ZF_BLOSC_FLAG_SHUFFLE | ZF_BLOSC_FLAG_BITSHUFFLE)
     if extended and srclen < ZF_BLOSC_EXT_HEADER:
         return ZF_BLOSC_E_TRUNCATED
+    # Blosc2 "special value" chunks (byte 31, bits 4-6): zeros, NaNs and a repeated value decode deterministically;
+    # "uninitialized" (4) would hand back whatever memory held, and 5-7 are undefined: refused
+    if extended and ((src[31] >> 4) & 0x7) >= 4:
+        return ZF_BLOSC_E_HEADER
     if version == 0 or typesize == 0:
         return ZF_BLOSC_E_HEADER
     if blosc2_cbuffer_sizes(src, &nbytes, &cbytes, &blocksize) < 0:

@@ -222,7 +222,7 @@ cdef void free_ctx(Ctx* ctx) noexcept nogil:
         ZSTD_freeCCtx(ctx.cctx)
 
 
-# Codec contexts outlive a call: creating a zstd context costs more than decoding a small chunk. Calls take one from
+# zstd contexts outlive a call: creating one costs more than decoding a small chunk. Calls take one from
 # this stack and give it back; both happen with the GIL held, which is the stack's only lock.
 cdef enum:
     CTX_POOL_SIZE = 16
@@ -243,6 +243,9 @@ cdef void take_ctx(Ctx* ctx) noexcept:
 
 cdef void give_ctx(Ctx* ctx) noexcept:
     global _ctx_pool_n
+    if ctx.bctx != NULL:  # blosc2 contexts are not reused: what they keep between frames is not documented
+        blosc2_free_ctx(ctx.bctx)
+        ctx.bctx = NULL
     if _ctx_pool_n < CTX_POOL_SIZE:
         _ctx_pool[_ctx_pool_n] = ctx[0]
         _ctx_pool_n += 1

@@ -199,8 +199,10 @@ def _decompress_stream(compformat: int, payload: bytes, neblock: int) -> bytes:
         if compformat == 1:
             out = lz4.block.decompress(payload, uncompressed_size=neblock)
         elif compformat == 3:
-            out = zlib.decompress(payload)
+            out = zlib.decompressobj().decompress(payload, neblock + 1)  # bounded: never more than one byte extra
         elif compformat == 4:
+            if zstandard.frame_content_size(payload) > neblock:  # the frame would allocate what it claims
+                raise ChunkDecodeError(f"blosc reference: zstd stream claims more than {neblock} bytes")
             out = zstandard.ZstdDecompressor().decompress(payload, max_output_size=neblock)
         else:
             raise CodecError(f"blosc reference: cannot decode the {_FORMAT_NAMES.get(compformat, compformat)!r} format")
