@@ -16,6 +16,7 @@ from .engine import ChunkEngine
 from .errors import CodecError, DataTypeMismatchError, ReadOnlyError, SelectionError, ShapeMismatchError
 from .indexing import BasicSelection, is_basic_selection, normalize_basic
 from .metadata import ArrayMetadata
+from .metadata.model import codec_metadata_error
 from .node import Node
 from .nodes import array_metadata_to_json, write_metadata
 from .pipeline import chain_for
@@ -40,7 +41,7 @@ class Array(Node):
         except CodecError as e:
             doc = "zarr.json" if metadata.zarr_format == 3 else ".zarray"
             where = f"{self._path}/{doc}" if self._path else doc
-            raise type(e)(f"{where}: {e}") from None
+            raise codec_metadata_error(e, where) from None  # bad metadata: a MetadataError, still a CodecError
         keys = get_chunk_key_encoder(metadata.chunk_key_encoding, metadata.dimension_separator)
         self._sharding = sharding_codec(metadata)
         if self._sharding is not None:

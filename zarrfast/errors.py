@@ -62,6 +62,14 @@ class UnknownCodecError(CodecError):
     """A codec name or id that zarrfast (and numcodecs, if installed) does not know."""
 
 
+class CodecMetadataError(MetadataError, CodecError):
+    """Array metadata whose codec configuration is invalid (raised when the array is opened or created)."""
+
+
+class UnknownCodecMetadataError(CodecMetadataError, UnknownCodecError):
+    """Array metadata naming a codec that zarrfast (and numcodecs, if installed) does not know."""
+
+
 class ChunkDecodeError(CodecError):
     """A stored chunk could not be decoded (corrupt, truncated, or of the wrong size)."""
 
@@ -104,6 +112,10 @@ class StoreError(ZarrfastError, OSError):
 
 class InvalidKeyError(StoreError, ValueError):
     """A store key that is malformed or would escape the store's root."""
+
+
+class InvalidNodePathError(InvalidKeyError, MetadataError):
+    """An array or group path (``name=``, ``path=``, ``group[...]``) that is malformed or would escape the store."""
 
 
 class ReadOnlyError(StoreError, PermissionError, ValueError):

@@ -36,7 +36,7 @@ from .metadata import (
     parse_group_v2,
     parse_node_v3,
 )
-from .metadata.model import to_json_value
+from .metadata.model import load_json, to_json_value
 from .node import Node as NodeBase
 from .nodes import check_can_create, clear_node, doc_key, normalize_path, read_node, write_metadata
 from .storage import make_store
@@ -125,8 +125,11 @@ def _read_group_meta(store: Any, path: str, zarr_format: int | None, use_consoli
             key = use_consolidated if isinstance(use_consolidated, str) else _ZMETADATA
             raw = store.get(doc_key(path, key))
             if raw is not None:
-                zmeta = json.loads(raw)
-                docs = zmeta.get("metadata", {}) if isinstance(zmeta, dict) else {}
+                zwhere = doc_key(path, key)
+                zmeta = load_json(raw, zwhere)  # a corrupt document is a MetadataError naming it
+                docs = zmeta.get("metadata")
+                if not isinstance(docs, dict):
+                    raise MetadataError(f"{zwhere}: field 'metadata' must be an object, got {docs!r:.80}")
                 if ".zgroup" in docs:
                     return parse_group_v2(docs[".zgroup"], docs.get(".zattrs"), path=path or "/", zmetadata=zmeta)
         try:

@@ -8,7 +8,7 @@ from .errors import (
     ArrayNotFoundError,
     ContainsArrayError,
     ContainsGroupError,
-    MetadataError,
+    InvalidNodePathError,
     NodeNotFoundError,
 )
 from .metadata import (
@@ -23,16 +23,19 @@ from .metadata import (
 
 
 def normalize_path(path: str | None) -> str:
-    """'' for the root; no leading/trailing slashes; rejects '.', '..' and empty segments."""
+    """'' for the root; no leading/trailing slashes; :class:`InvalidNodePathError` for '.', '..' or empty segments,
+    backslashes and NUL bytes (such a path could name something outside the store's root)."""
     if path is None:
         return ""
+    given = path
     path = str(path).strip("/")
     if not path:
         return ""
     parts = path.split("/")
     for p in parts:
         if p in ("", ".", "..") or "\x00" in p or "\\" in p:
-            raise MetadataError(f"invalid node path {path!r}: segments may not be empty, '.' or '..'")
+            raise InvalidNodePathError(f"invalid node path {given!r}: segments may not be empty, '.' or '..', "
+                                       "nor hold a backslash or a NUL byte")
     return "/".join(parts)
 
 

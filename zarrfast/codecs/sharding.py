@@ -112,14 +112,15 @@ def _coords(flat: int, chunks_per_shard: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(int(i) for i in np.unravel_index(int(flat), chunks_per_shard)) if chunks_per_shard else ()
 
 
-def validate_index(index: np.ndarray, shard_nbytes: int, index_location: str = "end",
+def validate_index(index: np.ndarray, shard_nbytes: int | None, index_location: str = "end",
                    index_nbytes: int | None = None) -> None:
     """Check a decoded index against a shard of ``shard_nbytes`` bytes; :class:`ChunkDecodeError` if it is bad.
 
     Rejects half-empty entries, ``offset + nbytes`` overflowing uint64, ranges past the end of the shard, ranges
     overlapping the index itself, and ranges overlapping each other (zero-length ranges overlap nothing). The
     message names the offending inner chunk(s). ``index_nbytes`` defaults to that of the default index codecs
-    (``bytes`` little + ``crc32c``: 16 per inner chunk + 4).
+    (``bytes`` little + ``crc32c``: 16 per inner chunk + 4). ``shard_nbytes=None`` (a partial read that only
+    fetched the index) skips the checks that need the shard's size.
     """
     if index_location not in INDEX_LOCATIONS:
         raise CodecError(f"sharding_indexed: index_location must be 'start' or 'end', not {index_location!r}")
@@ -127,7 +128,9 @@ def validate_index(index: np.ndarray, shard_nbytes: int, index_location: str = "
     cps = tuple(index.shape[:-1])
     flat = index.reshape(-1, 2)
     n_index = 16 * flat.shape[0] + 4 if index_nbytes is None else int(index_nbytes)
-    lo, hi = (n_index, shard_nbytes) if index_location == "start" else (0, shard_nbytes - n_index)
+    known = shard_nbytes is not None
+    size = int(shard_nbytes) if known else MAX_UINT64
+    lo, hi = (n_index, size) if index_location == "start" else (0, size - n_index if known else size)
     offset, nbytes = flat[:, 0], flat[:, 1]
     max64 = np.uint64(MAX_UINT64)
     empty_off, empty_n = offset == max64, nbytes == max64
@@ -146,7 +149,7 @@ def validate_index(index: np.ndarray, shard_nbytes: int, index_location: str = "
         raise ChunkDecodeError(f"sharding_indexed: inner chunk {_coords(k, cps)}: offset {int(offset[k])} + "
                                f"nbytes {int(nbytes[k])} overflows")
     end = off + n
-    past = np.flatnonzero(end > np.uint64(max(shard_nbytes, 0)))
+    past = np.flatnonzero(end > np.uint64(max(size, 0)))
     if past.size:
         k = int(used[past[0]])
         raise ChunkDecodeError(f"sharding_indexed: inner chunk {_coords(k, cps)}: byte range "
@@ -261,7 +264,8 @@ class ShardingCodec(ArrayBytesCodec):
         given: Any = (chunk_shape,) if isinstance(chunk_shape, (int, np.integer)) else chunk_shape
         try:
             shape = tuple(int(c) for c in given)
-            if isinstance(given, (str, bytes)) or any(isinstance(c, bool) or int(c) != c for c in given):
+            if isinstance(given, (str, bytes)) or any(isinstance(c, bool) or not isinstance(c, (int, np.integer))
+                                                      for c in given):
                 raise ValueError
         except (TypeError, ValueError):
             raise CodecError(f"sharding_indexed: chunk_shape must be a list of integers, not {chunk_shape!r}") from None

@@ -14,10 +14,12 @@ class ZstdCodec(BytesBytesCodec):
     codec_id: ClassVar[str] = "zstd"
 
     def __init__(self, level: int = 0, checksum: bool = False) -> None:
-        if not isinstance(level, int) or not -131072 <= level <= 22:
+        if not isinstance(level, int) or isinstance(level, bool) or not -131072 <= level <= 22:
             raise CodecError(f"zstd codec: level must be an integer in [-131072, 22], not {level!r}")
+        if not isinstance(checksum, bool):
+            raise CodecError(f"zstd codec: checksum must be true or false, not {checksum!r}")
         self.level = level
-        self.checksum = bool(checksum)
+        self.checksum = checksum
 
     def get_config(self) -> dict[str, Any]:
         return {"level": self.level, "checksum": self.checksum}

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from zarrfast.errors import UnknownDataTypeError
+from zarrfast.errors import MetadataError, UnknownDataTypeError
 
 __all__ = [
     "CORE_V3_DATA_TYPES",
@@ -186,7 +186,12 @@ def parse_v2_dtype(typestr: Any) -> np.dtype:
     parser = V2_KINDS.get(typestr[1])
     if parser is None:
         raise UnknownDataTypeError(f"unknown zarr v2 data type {typestr!r}")
-    return parser(typestr[0], typestr[1:], typestr)
+    try:
+        return parser(typestr[0], typestr[1:], typestr)
+    except MetadataError:
+        raise
+    except (TypeError, ValueError, OverflowError, MemoryError) as exc:  # numpy refusing e.g. '|S99999999999999999999'
+        raise UnknownDataTypeError(f"unsupported zarr v2 data type {typestr!r} ({exc})") from None
 
 
 def _v2_descr_json(descr: list) -> list:

@@ -17,7 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from zarrfast.errors import FillValueError, MetadataError
+from zarrfast.errors import (
+    CodecError,
+    CodecMetadataError,
+    FillValueError,
+    MetadataError,
+    UnknownCodecError,
+    UnknownCodecMetadataError,
+)
 from zarrfast.metadata.dtypes import (
     V2_OBJECT_CODEC_IDS,
     VLEN_CODEC_OF_DTYPE,
@@ -127,9 +134,11 @@ class ArrayMetadata:
         else:
             dtype = resolve_v2_object_dtype(dtype, self.filters)
         put(self, "dtype", dtype)
-        if math.prod(shape) > 2**63 - 1 or math.prod(chunk_shape) * max(dtype.itemsize, 1) > 2**63 - 1:
+        # every index must fit int64 and a chunk must be addressable; the element count of the whole array may
+        # exceed 2**63 (a sparse (2**40, 2**40) array is fine: nothing is ever allocated per chunk)
+        if max(shape, default=0) > 2**63 - 1 or math.prod(chunk_shape) * max(dtype.itemsize, 1) > 2**63 - 1:
             raise MetadataError(f"array metadata: shape {list(shape)} or chunk shape {list(chunk_shape)} is too "
-                                "large (more than 2**63 - 1 elements or chunk bytes)")
+                                "large (a dimension beyond 2**63 - 1, or more than 2**63 - 1 chunk bytes)")
         if dtype.kind in VLEN_CODEC_OF_DTYPE:
             self._add_object_codec(dtype)
         put(self, "data_type", self._consistent_data_type(dtype))
@@ -297,6 +306,8 @@ def load_json(data: bytes | str | Mapping | None, where: str) -> dict:
         obj = json.loads(data)
     except json.JSONDecodeError as exc:
         raise MetadataError(f"{where}: invalid JSON ({exc})") from None
+    except RecursionError:
+        raise MetadataError(f"{where}: invalid JSON (nested too deeply)") from None
     if not isinstance(obj, dict):
         raise MetadataError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     return obj
@@ -368,6 +379,15 @@ def check_rank(shape: tuple[int, ...], chunk_shape: tuple[int, ...], chunk_field
             f"{where}: field {chunk_field!r} {list(chunk_shape)} has {len(chunk_shape)} dimensions "
             f"but the shape {list(shape)} has {len(shape)}"
         )
+
+
+def codec_metadata_error(exc: CodecError, where: str) -> CodecMetadataError:
+    """A codec configuration error found while opening or creating an array, as a :class:`MetadataError` that is
+    still a :class:`CodecError` (and an :class:`UnknownCodecError` for unknown codecs); ``where`` names the
+    document."""
+    cls = UnknownCodecMetadataError if isinstance(exc, UnknownCodecError) else CodecMetadataError
+    message = str(exc)
+    return cls(message if message.startswith(where) else f"{where}: {message}")
 
 
 def with_context(exc: MetadataError, where: str, field: str) -> MetadataError:
