@@ -91,6 +91,8 @@ class ShardedEngine(ChunkEngine):
         """(n_inner, 2) uint64 offsets/lengths, checked against the shard size when known."""
         try:
             index = decode_index(raw, self.cps, self.codec.index_codecs).reshape(-1, 2)
+            # half-empty entries, overflows, overlaps; ranges past the end only when the shard size is known
+            validate_index(index.reshape(*self.cps, 2), shard_nbytes, self.codec.index_location, self.index_size)
         except ChunkDecodeError as e:
             raise self._decode_error(f"shard index: {e}", key) from None
         present = index[:, 0] != EMPTY
@@ -102,13 +104,8 @@ class ShardedEngine(ChunkEngine):
             bad |= off + n > hi
         if bad.any():
             where = np.flatnonzero(present)[np.flatnonzero(bad)[0]]
-            raise self._decode_error(f"shard index entry {np.unravel_index(where, self.cps)} points outside the "
-                                     "shard's data", key)
-        if shard_nbytes is not None:
-            try:
-                validate_index(index.reshape(*self.cps, 2), shard_nbytes, self.codec.index_location, self.index_size)
-            except ChunkDecodeError as e:
-                raise self._decode_error(f"shard index: {e}", key) from None
+            coords = tuple(int(c) for c in np.unravel_index(where, self.cps))
+            raise self._decode_error(f"shard index entry {coords} points outside the shard's data", key)
         return index
 
     def _cached_index(self, raw: bytes, key: str) -> np.ndarray:
@@ -225,8 +222,8 @@ class ShardedEngine(ChunkEngine):
             start = int(within[j])
             n = int(entries[i, 1])
             if start + n > len(views[r]):
-                raise self._decode_error(f"shard index entry {np.unravel_index(int(flat[i]), self.cps)} points past "
-                                         "the end of the shard", key)
+                coords = tuple(int(c) for c in np.unravel_index(int(flat[i]), self.cps))
+                raise self._decode_error(f"shard index entry {coords} points past the end of the shard", key)
             result[i] = views[r][start:start + n]
         return result
 

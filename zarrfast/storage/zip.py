@@ -18,6 +18,11 @@ Reads of ``ZIP_STORED`` members skip ``zipfile``'s member objects: the data offs
 from the member's local header, then ranges are read straight from the archive (whole-value
 reads still verify the member's CRC-32). Compressed members are read through ``zipfile``.
 All access goes through one lock, so the store is thread-safe.
+
+Hostile archives: nothing is ever extracted to disk (values are read from the archive into memory). Members whose
+names are not valid keys (``../x``, ``/abs``, ``a\\b``, empty segments) are ignored: never listed and, like any
+invalid key, refused by ``get``. A stored member whose claimed size or offset lies beyond the end of the archive is
+reported as corrupt before anything is allocated for it.
 """
 from __future__ import annotations
 
@@ -30,8 +35,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from zarrfast.errors import StoreError
+from zarrfast.errors import InvalidKeyError, StoreError
 from zarrfast.storage.base import Store, UnsupportedOperationError, normalize_range
+from zarrfast.storage.keys import validate_key
 
 __all__ = ["ZipStore"]
 
@@ -81,7 +87,7 @@ class ZipStore(Store):
         # key -> newest ZipInfo (directory entries skipped); key -> data offset of stored members
         self._index: dict[str, zipfile.ZipInfo] = {}
         for info in self._zf.infolist():
-            if not info.filename.endswith("/"):
+            if not info.filename.endswith("/") and _is_key(info.filename):
                 self._index[info.filename] = info
         self._offsets: dict[str, int] = {}
 
@@ -170,6 +176,18 @@ class ZipStore(Store):
     def _is_plain(info: zipfile.ZipInfo) -> bool:
         return info.compress_type == zipfile.ZIP_STORED and not info.flag_bits & 0x1
 
+    def _check_extent(self, key: str, begin: int, size: int) -> None:
+        """A member claiming bytes past the end of a read-only archive is corrupt (and is not allocated for)."""
+        if self.mode == "r" and begin + size > self._archive_size(key):
+            raise StoreError(f"key {key!r} in store {self!r} is corrupt: its {size} bytes at offset {begin} lie "
+                             "past the end of the archive")
+
+    def _archive_size(self, key: str) -> int:
+        size = self.__dict__.get("_size")
+        if size is None:
+            size = self._size = os.fstat(self._fp(key).fileno()).st_size
+        return size
+
     def _read_locked(self, key: str) -> bytes | None:
         info = self._index.get(key)
         if info is None:
@@ -177,7 +195,9 @@ class ZipStore(Store):
         try:
             if not self._is_plain(info):
                 return self._zf.read(info)
-            data = self._read_at(key, self._data_offset(key, info), info.file_size)
+            offset = self._data_offset(key, info)
+            self._check_extent(key, offset, info.file_size)
+            data = self._read_at(key, offset, info.file_size)
         except (OSError, zipfile.BadZipFile, zlib.error) as exc:
             raise StoreError(f"reading key {key!r} from store {self!r} failed: {exc}") from exc
         if len(data) != info.file_size or zlib.crc32(data) != info.CRC:
@@ -210,6 +230,7 @@ class ZipStore(Store):
             try:
                 if self._is_plain(info):
                     base = self._data_offset(key, info)
+                    self._check_extent(key, base, size)
                     return [
                         self._read_at(key, base + begin, end - begin) if end > begin else b""
                         for begin, end in spans
@@ -275,3 +296,12 @@ class ZipStore(Store):
     def _list_prefix(self, prefix: str) -> Iterator[str]:
         with self._lock:
             return iter([key for key in self._index if key.startswith(prefix)])
+
+
+def _is_key(name: str) -> bool:
+    """Whether an archive member's name is a valid store key (hostile archives may hold ``../x`` or ``/x``)."""
+    try:
+        validate_key(name)
+    except InvalidKeyError:
+        return False
+    return True
