@@ -279,3 +279,20 @@ def test_matches_zarr_python(tmp_path, code: str, value: object, zarr_format: in
     ours = decode_fill_value(written, dtype, zarr_format)
     assert fill_values_equal(ours, np.asarray(arr.fill_value, dtype=dtype.newbyteorder("="))[()])
     assert json.dumps(encode_fill_value(ours, dtype, zarr_format)) == json.dumps(written)
+
+
+@pytest.mark.parametrize("engine", ["auto", "python"])
+def test_object_fill_value_that_is_a_list_fills_each_element(engine: str) -> None:
+    """v2 object arrays (vlen-array, json2 ...) may store any JSON as fill value: a list is one element's value,
+    not something to broadcast (found by tools/fuzz.py: reads raised numpy's broadcast ValueError)."""
+    import zarrfast
+
+    fill = [[0], "v2", [0]]
+    doc = {"zarr_format": 2, "shape": [6], "chunks": [4], "dtype": "|O", "compressor": None,
+           "fill_value": fill, "order": "C", "filters": None}
+    with zarrfast.config.set(engine=engine):
+        a = zarrfast.open_array({".zarray": json.dumps(doc).encode()}, mode="r")
+        got = a[...]
+    assert got.shape == (6,) and got.dtype == object
+    assert all(v == fill for v in got.tolist())
+    assert a[5] == fill

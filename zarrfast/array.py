@@ -19,7 +19,7 @@ from .metadata import ArrayMetadata
 from .metadata.model import codec_metadata_error
 from .node import Node
 from .nodes import array_metadata_to_json, write_metadata
-from .pipeline import chain_for
+from .pipeline import chain_for, fill_scalar
 from .sharding_engine import ShardedEngine, sharding_codec
 
 
@@ -306,8 +306,7 @@ class Array(Node):
         if delete_outside_chunks:
             for region in _extras.edge_slabs(old, new, grid):
                 sel = normalize_basic(region, old)
-                fill = 0 if self.fill_value is None else self.fill_value
-                self._engine.write(sel, np.broadcast_to(np.asarray(fill, dtype=self.dtype), sel.lengths), False)
+                self._engine.write(sel, np.broadcast_to(fill_scalar(self.fill_value, self.dtype), sel.lengths), False)
             coords = _extras.outside_chunk_coords(old, new, grid)
             if len(coords):
                 self._store.delete_many(self._engine._keys(coords))

@@ -20,7 +20,7 @@ from .config import config
 from .errors import ChunkDecodeError, ChunkEncodeError, CodecError
 from .indexing import BasicSelection, ChunkPlan, project_basic_py
 from .locks import key_locks
-from .pipeline import CodecChain
+from .pipeline import CodecChain, fill_scalar
 from .storage.base import set_parallel_part
 
 _FEW_CHUNKS = 8
@@ -200,7 +200,7 @@ class ChunkEngine:
         for k, data in enumerate(encoded):
             osl = tuple(slice(o, o + c) for o, c in zip(ostart[k], count[k]))
             if data is None:
-                out[osl] = 0 if fill is None else fill
+                out[osl] = fill_scalar(fill, out.dtype)
                 continue
             try:
                 chunk = self.chain.decode(data if isinstance(data, bytes) else bytes(data))
@@ -281,7 +281,8 @@ class ChunkEngine:
                 except ChunkDecodeError as e:
                     raise self._decode_error(f"existing chunk can't be updated: {e}", keys[k]) from None
             else:
-                chunk = np.full(spec.shape, 0 if fill is None else fill, dtype=spec.dtype)
+                chunk = np.empty(spec.shape, dtype=spec.dtype)
+                chunk[...] = fill_scalar(fill, spec.dtype)
             vsl = tuple(slice(v, v + c) for v, c in zip(vstart[k], count[k]))
             chunk[_chunk_slices(cstart[k], count[k], steps)] = value[vsl]
             if not write_empty and self.chain.all_fill(chunk):

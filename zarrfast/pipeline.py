@@ -26,6 +26,17 @@ from .errors import ChunkDecodeError, CodecError
 EXP_NONE, EXP_ZSTD, EXP_LZ4, EXP_BLOSC = 0, 1, 2, 3
 
 
+def fill_scalar(fill_value: Any, dtype: np.dtype) -> np.ndarray:
+    """The fill value as a 0-d array of ``dtype`` (None -> 0), safe to assign to any region: an object fill value
+    that is itself a list (v2 vlen-array / json2 arrays) fills each element instead of being broadcast."""
+    value = 0 if fill_value is None else fill_value
+    if dtype.hasobject:
+        out = np.empty((), dtype=dtype)
+        out.fill(value)
+        return out
+    return np.asarray(value, dtype=dtype)
+
+
 def fill_bytes(fill_value: Any, dtype: np.dtype) -> bytes:
     """One element of ``fill_value`` as raw bytes in ``dtype`` (None -> zeros)."""
     if fill_value is None or dtype.kind in "OT":
@@ -269,4 +280,5 @@ def chain_for(meta: Any) -> CodecChain:
     return CodecChain.from_v3(meta.codecs, meta.chunk_shape, meta.dtype, meta.fill_value)
 
 
-__all__ = ["CodecChain", "chain_for", "fill_bytes", "ArrayArrayCodec", "ArrayBytesCodec", "BytesBytesCodec"]
+__all__ = ["CodecChain", "chain_for", "fill_bytes", "fill_scalar", "ArrayArrayCodec", "ArrayBytesCodec",
+           "BytesBytesCodec"]
