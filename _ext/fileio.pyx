@@ -10,6 +10,7 @@ fsync, close and rename it onto the final path - the same atomic-replace protoco
 whole batch under one GIL release.
 """
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.errno cimport errno, EINTR
 from libc.stdlib cimport free, malloc
@@ -93,11 +94,18 @@ cdef int _read_one(int fd, char *buf, long long size) noexcept nogil:
     return 0
 
 
-def read_files(list paths):
-    """Read whole files. Returns ``(values, status)``: ``values[i]`` is bytes when ``status[i] == 0``, else None;
-    status 1 = missing, 2 = let the caller retry on its own slow path."""
+def read_files(list paths, object arena=None):
+    """Read whole files. Returns ``(values, status, needed)``: ``values[i]`` holds file ``i`` when
+    ``status[i] == 0``, else None; status 1 = missing, 2 = let the caller retry on its own slow path.
+
+    Without ``arena`` each value is a new ``bytes``. With ``arena`` (a writable bytearray the caller reuses) the
+    files are read into it one after the other and the values are memoryviews of it, valid until the caller next
+    reuses the arena; files that don't fit get their own ``bytes``. ``needed`` is the arena size that would have
+    held them all (0 without an arena). Reusing one arena saves page-faulting fresh buffers for every batch."""
     cdef Py_ssize_t n = len(paths)
     cdef Py_ssize_t i
+    cdef long long used = 0, need = 0, cap = 0
+    cdef char *base = NULL
     cdef const char **cpaths = <const char **>malloc(max(n, 1) * sizeof(char *))
     cdef int *fds = <int *>malloc(max(n, 1) * sizeof(int))
     cdef long long *sizes = <long long *>malloc(max(n, 1) * sizeof(long long))
@@ -107,6 +115,14 @@ def read_files(list paths):
     if cpaths == NULL or fds == NULL or sizes == NULL or status == NULL or bufs == NULL:
         free(cpaths); free(fds); free(sizes); free(status); free(bufs)
         raise MemoryError()
+    view = None
+    if arena is not None:
+        if not isinstance(arena, bytearray):
+            raise TypeError("arena must be a bytearray")
+        cap = len(arena)
+        if cap:
+            base = PyByteArray_AS_STRING(arena)
+        view = memoryview(arena)
     try:
         for i in range(n):
             fds[i] = -1
@@ -122,6 +138,13 @@ def read_files(list paths):
                 status[i] = _open_one(cpaths[i], &fds[i], &sizes[i])
         for i in range(n):
             if status[i] == 0:
+                if view is not None:
+                    need += (sizes[i] + 63) & ~63  # 64-byte aligned slots
+                    if used + sizes[i] <= cap:
+                        values[i] = view[used:used + sizes[i]]
+                        bufs[i] = base + used
+                        used += (sizes[i] + 63) & ~63
+                        continue
                 b = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>sizes[i])
                 values[i] = b
                 bufs[i] = PyBytes_AS_STRING(b)
@@ -134,7 +157,7 @@ def read_files(list paths):
             if status[i] != 0:
                 values[i] = None
             out_status[i] = status[i]
-        return values, out_status
+        return values, out_status, need
     finally:
         for i in range(n):
             if fds[i] >= 0:

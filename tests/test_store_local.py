@@ -321,6 +321,59 @@ def test_native_and_python_batch_reads_agree(tmp_path: Path, files: dict, asked:
     assert native == python == [files.get(k) for k in asked]
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.dictionaries(st.sampled_from([f"c/{i}/{j}" for i in range(3) for j in range(4)]),
+                             st.binary(max_size=3000), max_size=12),
+       asked=st.lists(st.sampled_from([f"c/{i}/{j}" for i in range(4) for j in range(5)]), max_size=25),
+       arena_size=st.integers(0, 20000), fill=st.integers(0, 255))
+def test_arena_batch_reads_agree_with_python(tmp_path: Path, files: dict, asked: list, arena_size: int,
+                                             fill: int) -> None:
+    """Property: reading into a reused arena gives the same values as the Python reader, whatever the arena's size
+    and old contents; values that fit are views of the arena, the others bytes; ``needed`` would hold them all."""
+    if local_mod._read_files is None:
+        pytest.skip("native file reader not built")
+    root = tmp_path / f"r{len(list(tmp_path.iterdir()))}"
+    s = LocalStore(root, parallel_threshold=None)
+    s.set_many(files)
+    arena = bytearray([fill]) * arena_size
+    values, needed = s.get_many_into(asked, arena)
+    real = local_mod._read_files
+    try:
+        local_mod._read_files = None
+        python = LocalStore(root, parallel_threshold=None).get_many(asked)
+    finally:
+        local_mod._read_files = real
+    assert [None if v is None else bytes(v) for v in values] == python == [files.get(k) for k in asked]
+    assert needed == sum(-(-len(files[k]) // 64) * 64 for k in asked if k in files)
+    for v in values:
+        if isinstance(v, memoryview):
+            assert v.obj is arena
+    if needed <= arena_size:
+        assert all(v is None or isinstance(v, memoryview) for v in values)
+    # the arena holds the values one after the other (64-byte slots), never beyond its end
+    used = 0
+    for k, v in zip(asked, values):
+        if isinstance(v, memoryview):
+            assert bytes(arena[used:used + len(v)]) == files[k]
+            used += -(-len(v) // 64) * 64
+    assert len(arena) == arena_size
+
+
+def test_arena_reads_refuse_what_get_many_refuses(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    s = LocalStore(root)
+    s.set("a", b"123")
+    outside = tmp_path / "secret"
+    outside.write_bytes(b"no")
+    (root / "out").symlink_to(outside)
+    with pytest.raises(InvalidKeyError):
+        s.get_many_into(["a", "../x"], bytearray(64))
+    with pytest.raises(InvalidKeyError):
+        s.get_many_into(["a", "out"], bytearray(64))
+    with pytest.raises(TypeError):
+        local_mod._read_files([os.fsencode(str(root / "a"))], b"not writable")
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from .codecs.sharding import decode_index, encode_index, validate_index
 from .config import config
-from .engine import ChunkEngine, run_parts
+from .engine import ChunkEngine, grow_thread_arena, run_parts, thread_arena
 from .errors import ChunkDecodeError
 from .indexing import BasicSelection
 from .locks import key_locks
@@ -228,8 +228,15 @@ class ShardedEngine(ChunkEngine):
         return result
 
     def _fetch_whole(self, key: str, flat: np.ndarray) -> list:
-        """Like ``_fetch_inner``, from one read of the whole shard."""
-        data = self.store.get(key)
+        """Like ``_fetch_inner``, from one read of the whole shard (into this thread's read arena when the store
+        can: the views returned are valid until the thread's next fetch)."""
+        get_into = getattr(self.store, "get_many_into", None)
+        if get_into is not None:
+            values, needed = get_into([key], thread_arena())
+            grow_thread_arena(needed)
+            data = values[0]
+        else:
+            data = self.store.get(key)
         if data is None:
             return [None] * len(flat)
         raw = data[:self.index_size] if self.index_at_start else data[-self.index_size:]

@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover
 from zarrfast.errors import InvalidKeyError, StoreError
 from zarrfast.storage import process_lock
 from zarrfast.storage.base import Store, in_parallel_part, normalize_range
+from zarrfast.storage.keys import validate_key
 
 __all__ = ["LocalStore"]
 
@@ -242,12 +243,23 @@ class LocalStore(Store):
         finally:
             os.close(fd)
 
-    def _get_batch(self, keys: list[str]) -> list[bytes | None]:
+    def get_many_into(self, keys: Sequence[str], arena: bytearray) -> tuple[list[bytes | memoryview | None], int]:
+        """:meth:`get_many` that reads the values into ``arena`` where they fit (memoryviews of it, valid until
+        the arena is reused), and the arena size that would have held them all. For the engine, which decodes a
+        batch and drops it before it fetches the next into the same arena: no fresh pages per batch."""
+        keys = list(keys)
+        for key in keys:
+            validate_key(key, self)
+        if _read_files is None:
+            return self._get_batch_py(keys), 0
+        return self._get_batch(keys, arena)
+
+    def _get_batch(self, keys: list[str], arena: bytearray | None = None) -> Any:
         if _read_files is None:
             return self._get_batch_py(keys)
         root = self._root
         fsencode = os.fsencode
-        values, status = _read_files([fsencode(f"{root}/{key}") for key in keys])
+        values, status, needed = _read_files([fsencode(f"{root}/{key}") for key in keys], arena)
         verified = self._verified
         for i, st in enumerate(status):
             if st == 0:
@@ -256,7 +268,7 @@ class LocalStore(Store):
                     self._verify_dir(dirkey, keys[i])
             elif st != 1:  # a symlink, an error, a file that changed: the careful path decides
                 values[i] = self._get(keys[i])
-        return values
+        return values if arena is None else (values, needed)
 
     def _get_batch_py(self, keys: list[str]) -> list[bytes | None]:
         # Within a batch, a key whose directory is missing costs no syscall once one key of
