@@ -64,6 +64,26 @@ def test_arena_grows_and_is_capped(tmp_path, monkeypatch):
     assert done["size"] == 4096  # 48 chunks of 256 bytes asked for 12 KiB: capped
 
 
+def test_arena_grows_to_the_need_when_next_asked(tmp_path):
+    """Growth waits for the next fetch (the last batch is dropped by then) and adds 1/8, not a doubling."""
+    a = _make(tmp_path, "raw", False)
+    done = {}
+
+    def run():
+        with zarrfast.config.set(threads=1, batch_bytes=2**20):
+            np.testing.assert_array_equal(a[...], DATA)  # 48 chunks of 256 bytes: 12 KiB, arena still empty
+            done["after_first"] = len(engine._arenas.buf)
+            done["asked"] = len(engine.thread_arena())
+            np.testing.assert_array_equal(a[...], DATA)
+            done["after_second"] = len(engine._arenas.buf)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert done["after_first"] == 0
+    assert done["asked"] == done["after_second"] == 48 * 256 * 9 // 8
+
+
 def test_threads_reading_different_arrays_at_once(tmp_path):
     arrays = [_make(tmp_path, c, s, name=f"{c}{s}") for c in CHAINS for s in (False, True)]
     errors: list[BaseException] = []

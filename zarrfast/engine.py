@@ -74,17 +74,26 @@ _arenas = threading.local()
 
 
 def thread_arena() -> bytearray:
-    """This thread's read arena (batches of encoded chunks are read into it, decoded, and dropped)."""
+    """This thread's read arena (batches of encoded chunks are read into it, decoded, and dropped).
+
+    Grown here, when the next batch is fetched, to what the last batch needed (plus 1/8, up to ``_ARENA_MAX``):
+    by then the caller has dropped the last batch, so the old arena, the values that did not fit it and the new
+    arena are never all alive at once (sharded reads of 24 MB shards peaked at 1.44-1.63x the array before)."""
     arena = getattr(_arenas, "buf", None)
     if arena is None:
         arena = _arenas.buf = bytearray()
+        _arenas.want = 0
+    want = _arenas.want
+    if want > len(arena) and len(arena) < _ARENA_MAX:
+        _arenas.buf = arena = None  # released before the larger one is allocated
+        arena = _arenas.buf = bytearray(min(want + want // 8, _ARENA_MAX))
     return arena
 
 
 def grow_thread_arena(needed: int) -> None:
-    """Grow this thread's arena for the next batch when the last one did not fit (up to ``_ARENA_MAX``)."""
-    if needed > len(_arenas.buf) and len(_arenas.buf) < _ARENA_MAX:
-        _arenas.buf = bytearray(min(max(needed, 2 * len(_arenas.buf)), _ARENA_MAX))
+    """Ask for an arena of at least ``needed`` bytes for this thread's next batch (see :func:`thread_arena`)."""
+    if needed > _arenas.want:
+        _arenas.want = needed
 
 
 def _as_parallel_part(fn: Callable[[int, int], None], lo: int, hi: int) -> None:
