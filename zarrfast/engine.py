@@ -207,8 +207,8 @@ class ChunkEngine:
         def work(lo: int, hi: int) -> None:
             for a, b in self._batches(lo, hi):
                 if get_into is not None:  # into this thread's reused arena: the kernel keeps no reference
-                    arena = thread_arena()
-                    encoded, needed = get_into(keys[a:b], arena)
+                    # no local name for the arena: when it grows, the old one must be free to go first
+                    encoded, needed = get_into(keys[a:b], thread_arena())
                     grow_thread_arena(needed)
                 else:
                     encoded = self.store.get_many(keys[a:b])
