@@ -444,3 +444,56 @@ def test_native_batch_write_fsync(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(local_mod, "_write_files", lambda t, f, v, fsync: seen.append(fsync) or real(t, f, v, fsync))
     s.set_many({"a/0": b"1", "a/1": b"2", "b": b"3"})
     assert seen == [True] and s.get_many(["a/0", "a/1", "b"]) == [b"1", b"2", b"3"]
+
+
+def test_native_reader_sees_files_larger_than_fstat_said(tmp_path: Path) -> None:
+    """A file that holds more than its ``st_size`` (here a /proc file, size 0; or one that grew after fstat) is
+    left to the careful path (status 2), whether the read had a spare byte in the arena or needed the probe."""
+    if local_mod._read_files is None:
+        pytest.skip("native file reader not built")
+    proc = b"/proc/self/status"
+    if not os.path.exists(proc):
+        pytest.skip("no /proc")
+    for arena in (None, bytearray(0), bytearray(64)):
+        values, status, _needed = local_mod._read_files([proc], arena)
+        assert status == [2] and values == [None]
+    s = LocalStore(tmp_path / "r")
+    s.set("a", b"abc")
+    for arena in (bytearray(3), bytearray(4), bytearray(64)):  # no spare byte / one / plenty
+        values, status, _needed = local_mod._read_files([os.fsencode(str(tmp_path / "r" / "a"))], arena)
+        assert status == [0] and bytes(values[0]) == b"abc"
+
+
+@settings(deadline=None)
+@given(key=st.text(st.sampled_from("ab./\\\x00\udcff\u00e9"), max_size=8))
+def test_native_key_check_agrees_with_validate_key(key: str) -> None:
+    """Property: the native reader accepts a key exactly when ``validate_key`` does (keys it can't encode as
+    UTF-8 it hands back to the Python checks)."""
+    if local_mod._read_keys is None:
+        pytest.skip("native file reader not built")
+    try:
+        local_mod.validate_key(key)
+        valid = True
+    except InvalidKeyError:
+        valid = False
+    native = local_mod._read_keys(b"/nonexistent-root", [key], None)
+    if native is not None:
+        assert valid and native[0] == [None]
+    else:
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            return
+        assert not valid
+
+
+def test_get_many_names_the_bad_key_on_the_native_path(tmp_path: Path) -> None:
+    s = LocalStore(tmp_path / "r", parallel_threshold=None)
+    s.set("c/0", b"1")
+    with pytest.raises(InvalidKeyError, match=r"'c/\.\./x'"):
+        s.get_many(["c/0", "c/../x"])
+    with pytest.raises(InvalidKeyError, match="str, not int"):
+        s.get_many(["c/0", 3])  # type: ignore[list-item]
+    assert s.get_many(["c/0", "c/1", "d/\udcff"]) == [b"1", None, None]  # surrogate-escaped names: Python path
+    (tmp_path / "r" / os.fsdecode(b"\xff")).write_bytes(b"raw")
+    assert s.get_many([os.fsdecode(b"\xff"), "c/0"]) == [b"raw", b"1"]

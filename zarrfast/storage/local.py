@@ -38,9 +38,11 @@ from typing import Any
 
 try:  # batch file reads without the GIL (Linux/POSIX build)
     from zarrfast._ext.fileio import read_files as _read_files
+    from zarrfast._ext.fileio import read_keys as _read_keys
     from zarrfast._ext.fileio import write_files as _write_files
 except ImportError:  # pragma: no cover
     _read_files = None
+    _read_keys = None
     _write_files = None
 
 from zarrfast.errors import InvalidKeyError, StoreError
@@ -134,6 +136,7 @@ class LocalStore(Store):
             raise TypeError(f"LocalStore root must be a text path, not {root_str!r}")
         self._root = os.path.abspath(root_str)
         self._root_real = os.path.realpath(self._root)
+        self._root_b = os.fsencode(self._root)
         self._fsync = bool(fsync)
         self._parallel_threshold = parallel_threshold
         # Directories (relative, "" = root) known to resolve inside the root, and those this
@@ -243,16 +246,55 @@ class LocalStore(Store):
         finally:
             os.close(fd)
 
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        keys = list(keys)
+        if _read_files is not None and not self._wants_pool(len(keys)):
+            values = self._get_checked(keys, None)  # key rules checked in the native reader
+            if values is not None:
+                return values
+        for key in keys:
+            validate_key(key, self)
+        return self._get_many(keys)
+
     def get_many_into(self, keys: Sequence[str], arena: bytearray) -> tuple[list[bytes | memoryview | None], int]:
         """:meth:`get_many` that reads the values into ``arena`` where they fit (memoryviews of it, valid until
         the arena is reused), and the arena size that would have held them all. For the engine, which decodes a
         batch and drops it before it fetches the next into the same arena: no fresh pages per batch."""
         keys = list(keys)
+        if _read_files is None:
+            for key in keys:
+                validate_key(key, self)
+            return self._get_batch_py(keys), 0
+        result = self._get_checked(keys, arena)
+        if result is not None:
+            return result
         for key in keys:
             validate_key(key, self)
-        if _read_files is None:
-            return self._get_batch_py(keys), 0
         return self._get_batch(keys, arena)
+
+    def _wants_pool(self, n: int) -> bool:
+        threshold = self._parallel_threshold
+        return threshold is not None and n >= threshold and not in_parallel_part()
+
+    def _get_checked(self, keys: list[str], arena: bytearray | None) -> Any:
+        """One native batch read that also checks the keys; None if some key needs the Python checks (which
+        then name what is wrong with it, or accept it)."""
+        result = _read_keys(self._root_b, keys, arena)
+        if result is None:
+            return None
+        values, needed, found_dirs, retry = result
+        return self._finish_batch(keys, values, found_dirs, retry) if arena is None else \
+            (self._finish_batch(keys, values, found_dirs, retry), needed)
+
+    def _finish_batch(self, keys: list[str], values: list, found_dirs: list, retry: list) -> list:
+        """Check the directories of the files found, and re-read on the careful path what the reader left."""
+        verified = self._verified
+        for dirkey, i in found_dirs:
+            if dirkey not in verified:
+                self._verify_dir(dirkey, keys[i])
+        for i in retry:  # a symlink, an error, a file that changed
+            values[i] = self._get(keys[i])
+        return values
 
     def _get_batch(self, keys: list[str], arena: bytearray | None = None) -> Any:
         if _read_files is None:
@@ -292,8 +334,7 @@ class LocalStore(Store):
         return out
 
     def _get_many(self, keys: list[str]) -> list[bytes | None]:
-        threshold = self._parallel_threshold
-        if threshold is None or len(keys) < threshold or in_parallel_part():
+        if not self._wants_pool(len(keys)):
             return self._get_batch(keys)
         step = -(-len(keys) // _MAX_WORKERS)
         step = max(step, 8)
