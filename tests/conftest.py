@@ -3,6 +3,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+# dropin_helpers.same() is the drop-in tests' comparison: rewrite its asserts as in a test module
+pytest.register_assert_rewrite("dropin_helpers")
+
 settings.register_profile("ci", max_examples=150, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("dev", max_examples=30, deadline=None,
