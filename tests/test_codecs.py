@@ -236,12 +236,8 @@ def test_as_codec_zarr_python_numcodecs_objects(obj):
     assert dec == data
 
 
-_OBJ_DEFAULTS = pytest.mark.xfail(strict=True, reason="BUG: zarr-python numcodecs.* codec objects that zarrfast "
-                                  "implements natively (lz4) or fills in (lzma) are written with default parameters")
-
-
-@pytest.mark.parametrize("obj", [pytest.param(znc.LZ4(), marks=_OBJ_DEFAULTS), znc.Zstd(level=2),
-                                 pytest.param(znc.LZMA(), marks=_OBJ_DEFAULTS)], ids=repr)
+@pytest.mark.parametrize("obj", [znc.LZ4(), znc.LZ4(acceleration=3), znc.Zstd(level=2), znc.LZMA(), znc.Zlib()],
+                         ids=repr)
 def test_as_codec_zarr_python_numcodecs_objects_keep_configuration(obj):
     assert C.as_codec(obj).to_v3() == json.loads(json.dumps(obj.to_dict()))
 

@@ -30,6 +30,7 @@ class Codec:
     name: ClassVar[str] = ""
     codec_id: ClassVar[str | None] = None
     kind: ClassVar[str] = "bytes_to_bytes"  # or "array_to_array", "array_to_bytes"
+    v3_given: dict[str, Any] | None = None  # numcodecs.* codecs: the v3 configuration as read or given
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Codec:
@@ -40,6 +41,8 @@ class Codec:
         return {}
 
     def to_v3(self) -> dict[str, Any]:
+        if self.v3_given is not None:  # a numcodecs.* codec: its configuration as given
+            return {"name": self.name, "configuration": dict(self.v3_given)}
         config = self.get_config()
         return {"name": self.name, "configuration": config} if config else {"name": self.name}
 

@@ -53,7 +53,7 @@ class NumcodecsCodec(ArrayArrayCodec):
     def to_v3(self) -> dict[str, Any]:
         config = self.get_config()
         out: dict[str, Any] = {"name": f"numcodecs.{self.codec.codec_id}"}
-        if config:
+        if config or self._config is not None:  # a v3 configuration as given is written even when empty
             out["configuration"] = config
         return out
 

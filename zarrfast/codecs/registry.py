@@ -51,9 +51,12 @@ def codec_from_v3(spec: dict[str, Any] | str) -> Codec:
         cls = V3_CODECS.get(name)
     if cls is not None:
         try:
-            return cls.from_config(config)
+            codec = cls.from_config(config)
         except TypeError as e:
             raise CodecError(f"codec {name!r}: bad configuration {config!r} ({e})") from None
+        if name.startswith("numcodecs."):  # written back as given, defaults not filled in (as zarr-python does)
+            codec.v3_given = dict(config)
+        return codec
     if isinstance(name, str) and name.startswith("numcodecs."):
         return NumcodecsCodec(get_numcodecs_codec({"id": name[len("numcodecs."):], **config}), config=config)
     raise UnknownCodecError(f"unknown codec {name!r}")
@@ -72,6 +75,23 @@ def codec_from_v2(spec: dict[str, Any]) -> Codec:
         except TypeError:
             pass  # options we don't model: numcodecs handles them
     return NumcodecsCodec(get_numcodecs_codec(spec))
+
+
+def _zarr_python_blosc(obj: Any, spec: dict) -> dict:
+    """A zarr-python ``BloscCodec``'s spec with what it tunes to the dtype left for the array to resolve:
+    ``typesize`` and ``shuffle`` given as ``None`` (zarr-python < 3.1: stored as None; 3.1+: listed in
+    ``_tunable_attrs``, with placeholder values typesize=1 / bitshuffle in ``to_dict``)."""
+    tunable = getattr(obj, "_tunable_attrs", None)
+    tune_typesize = "typesize" in tunable if tunable is not None else getattr(obj, "typesize", 0) is None
+    tune_shuffle = "shuffle" in tunable if tunable is not None else getattr(obj, "shuffle", 0) is None
+    if not (tune_typesize or tune_shuffle):
+        return spec
+    config = dict(spec.get("configuration") or {})
+    if tune_typesize:
+        config.pop("typesize", None)  # resolved from the dtype, as zarr-python does
+    if tune_shuffle:
+        config["shuffle"] = -1  # bit-shuffle for 1-byte types, else byte-shuffle
+    return {"name": "blosc", "configuration": config}
 
 
 def as_codec(obj: Any) -> Codec:
@@ -96,11 +116,7 @@ def as_codec(obj: Any) -> Codec:
         return NumcodecsCodec(obj)
     if hasattr(obj, "to_dict"):  # zarr-python v3 codec object
         spec = obj.to_dict()
-        if spec.get("name") == "blosc" and getattr(obj, "typesize", 0) is None:
-            config = dict(spec.get("configuration") or {})
-            config.pop("typesize", None)  # resolved from the dtype, as zarr-python does
-            if getattr(obj, "shuffle", 0) is None:
-                config["shuffle"] = -1
-            spec = {"name": "blosc", "configuration": config}
+        if spec.get("name") == "blosc":
+            spec = _zarr_python_blosc(obj, spec)
         return codec_from_v3(spec)
     raise CodecError(f"not a codec: {obj!r}")

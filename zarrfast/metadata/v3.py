@@ -68,7 +68,7 @@ _GROUP_KEYS = frozenset(("zarr_format", "node_type", "attributes", "consolidated
 _DEFAULT_SEPARATOR = {"default": "/", "v2": "."}
 # Codecs whose configuration holds nested codec chains (normalised and written like the outer chain).
 _NESTED_CHAINS = {"sharding_indexed": ("codecs", "index_codecs")}
-# Codecs written with an explicit empty configuration, as zarr-python writes them.
+# Codecs written with an explicit empty configuration, as zarr-python writes them (and every ``numcodecs.*``).
 _KEEP_EMPTY_CONFIGURATION = frozenset(("vlen-utf8", "vlen-bytes"))
 
 Doc = bytes | str | Mapping[str, Any]
@@ -119,7 +119,7 @@ def codec_to_json_v3(codec: Mapping[str, Any] | str) -> dict:
     for key in _NESTED_CHAINS.get(codec["name"], ()):
         if isinstance(configuration.get(key), (list, tuple)):
             configuration[key] = [codec_to_json_v3(c) for c in configuration[key]]
-    if configuration or codec["name"] in _KEEP_EMPTY_CONFIGURATION:
+    if configuration or codec["name"] in _KEEP_EMPTY_CONFIGURATION or codec["name"].startswith("numcodecs."):
         out["configuration"] = configuration
     out.update((k, v) for k, v in codec.items() if k not in ("name", "configuration"))
     return out
