@@ -47,12 +47,15 @@ def _mode_outcome(mod, path, existing, func, mode, with_shape):
 @pytest.mark.parametrize("mode", ["r", "r+", "a", "w", "w-"])
 @pytest.mark.parametrize("with_shape", [True, False], ids=["shape", "noshape"])
 def test_modes_like_zarr_python(tmp_path, func, existing, mode, with_shape):
-    if func == "open" and not with_shape and mode in ("a", "w", "w-") and not (existing and mode == "a"):
-        pytest.skip("zarr-python creates a group here; zarrfast has no groups yet")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = _mode_outcome(zarr, str(tmp_path / "zp"), existing, func, mode, with_shape)
     got = _mode_outcome(zarrfast, str(tmp_path / "zf"), existing, func, mode, with_shape)
+    if (func, existing, mode, with_shape) == ("open", False, "w-", False):
+        # zarr-python 3.1.6 fails here (TypeError: create() needs a shape) although mode 'w' creates a group;
+        # zarrfast creates the group for 'w-' too
+        assert expected == ("error",) and got == ("group",)
+        return
     assert got == expected
 
 
@@ -144,11 +147,19 @@ def test_mode_w_on_zip_path(tmp_path):
     np.testing.assert_array_equal(c[...], [1.5, 1.5, 1.5])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: mode='w-' on an existing .zip path raises StoreError (OSError) from "
-                   "zipfile's mode 'x', not ContainsArrayError/FileExistsError as for every other store")
 def test_mode_w_minus_on_existing_zip_path(tmp_path):
     path = str(tmp_path / "m.zip")
     _zip_with_array(path)
     with pytest.raises(FileExistsError):
         zarrfast.open_array(path, mode="w-", shape=(4,), dtype="i4")
+    with pytest.raises(ContainsArrayError):
+        zarrfast.create_array(path, shape=(4,), dtype="i4")  # create_array's default mode is w-
+    # the archive and its array are intact; a new node beside it can still be created with w-
+    np.testing.assert_array_equal(zarrfast.open_array(path, mode="r")[...], [1, 2, 3, 4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile: duplicate member name (zarr.json rewritten by the group)
+        b = zarrfast.open_array(path, mode="w-", path="other", shape=(2,), dtype="u1", fill_value=7)
+    b.store.close()
+    np.testing.assert_array_equal(zarrfast.open_array(path, mode="r", path="other")[...], [7, 7])
+    np.testing.assert_array_equal(zarrfast.open_array(path, mode="r")[...], [1, 2, 3, 4])
 

@@ -33,7 +33,7 @@ def make_store(
       ``"w"``/``"w-"``/``"x"`` on a read-only store raise :class:`ReadOnlyError`);
     * ``None``: a new :class:`MemoryStore`;
     * ``str`` / ``os.PathLike``: a :class:`LocalStore`, or a :class:`ZipStore` when the path ends
-      in ``.zip`` (zip mode from ``mode``: r->r, r+/a->a, w->w, w-/x->x); ``file://`` URLs are
+      in ``.zip`` (zip mode from ``mode``: r->r, r+/a->a, w->w, w-/x->x, or a if the archive exists); ``file://`` URLs are
       local paths; every other URL (``s3://``, ``gs://``, ``az://``, ``http(s)://``,
       ``memory://``, chained ones such as ``zip::s3://b/x.zip``) opens an
       :class:`~zarrfast.storage.fsspec.FsspecStore` with ``storage_options``. Read-only backends
@@ -79,7 +79,12 @@ def make_store(
         if storage_options:
             raise TypeError(_unused_options(store_like))
         if path.lower().endswith(".zip") and not os.path.isdir(path):
-            return ZipStore(path, mode=_ZIP_MODES[mode], read_only=read_only)  # type: ignore[arg-type]
+            zip_mode = _ZIP_MODES[mode]
+            if zip_mode == "x" and os.path.exists(path):
+                # an existing archive is opened for appending: the node check then refuses an existing array or
+                # group (ContainsArrayError, a FileExistsError) and creates a new node, as in a directory
+                zip_mode = "a"
+            return ZipStore(path, mode=zip_mode, read_only=read_only)  # type: ignore[arg-type]
         return LocalStore(path, read_only=read_only)
 
     if _is_fsspec_mapper(store_like):
