@@ -270,7 +270,7 @@ class LocalStore(Store):
             return result
         for key in keys:
             validate_key(key, self)
-        return self._get_batch(keys, arena)
+        return self._get_encoded(keys, arena)
 
     def _wants_pool(self, n: int) -> bool:
         threshold = self._parallel_threshold
@@ -297,19 +297,20 @@ class LocalStore(Store):
         return values
 
     def _get_batch(self, keys: list[str], arena: bytearray | None = None) -> Any:
+        """One batch of keys already checked: the native reader, else the Python one."""
         if _read_files is None:
             return self._get_batch_py(keys)
+        result = self._get_checked(keys, arena)
+        return result if result is not None else self._get_encoded(keys, arena)
+
+    def _get_encoded(self, keys: list[str], arena: bytearray | None) -> Any:
+        """The native reader for valid keys that ``read_keys`` leaves to Python (names that are not UTF-8)."""
         root = self._root
         fsencode = os.fsencode
         values, status, needed = _read_files([fsencode(f"{root}/{key}") for key in keys], arena)
-        verified = self._verified
-        for i, st in enumerate(status):
-            if st == 0:
-                dirkey = keys[i].rpartition("/")[0]
-                if dirkey not in verified:
-                    self._verify_dir(dirkey, keys[i])
-            elif st != 1:  # a symlink, an error, a file that changed: the careful path decides
-                values[i] = self._get(keys[i])
+        found_dirs = [(keys[i].rpartition("/")[0], i) for i, st in enumerate(status) if st == 0]
+        retry = [i for i, st in enumerate(status) if st != 0 and st != 1]
+        values = self._finish_batch(keys, values, found_dirs, retry)
         return values if arena is None else (values, needed)
 
     def _get_batch_py(self, keys: list[str]) -> list[bytes | None]:
