@@ -11,6 +11,7 @@ import pytest
 
 import zarrfast
 from zarrfast import engine
+from zarrfast.storage.local import LocalStore
 
 SHAPE, CHUNKS = (64, 48), (8, 8)
 DATA = (np.arange(64 * 48, dtype="i4").reshape(SHAPE) * 7919) % 100003
@@ -103,3 +104,23 @@ def test_threads_reading_different_arrays_at_once(tmp_path):
         for t in ts:
             t.join()
     assert not errors, errors[0]
+
+
+@pytest.mark.parametrize(("batch_bytes", "read_batch_bytes", "per_batch"), [
+    (2**20, 1024, 4),      # read_batch_bytes caps reads: 1024 bytes = 4 chunks of 8x8 int32
+    (512, 2**20, 2),       # batch_bytes (set lower, as conversions do to bound memory) caps them too
+    (2**20, 2**20, 48),    # both larger than the 48 chunks: one batch
+])
+def test_read_batches_are_bounded(tmp_path, monkeypatch, batch_bytes, read_batch_bytes, per_batch):
+    a = _make(tmp_path, "raw", False)
+    sizes: list[int] = []
+    original = LocalStore.get_many_into
+
+    def counting(self, keys, arena):
+        sizes.append(len(keys))
+        return original(self, keys, arena)
+
+    monkeypatch.setattr(LocalStore, "get_many_into", counting)
+    with zarrfast.config.set(threads=1, batch_bytes=batch_bytes, read_batch_bytes=read_batch_bytes):
+        np.testing.assert_array_equal(a[...], DATA)
+    assert sum(sizes) == 48 and max(sizes) == per_batch, sizes

@@ -173,8 +173,13 @@ class ChunkEngine:
             raise CodecError(f"array {self.path!r}: strict mode and the codec chain has no native program")
         return program is not None
 
-    def _batches(self, lo: int, hi: int) -> list[tuple[int, int]]:
-        per = max(1, int(config.get("batch_bytes")) // max(1, self.chain.spec.nbytes))
+    def _batches(self, lo: int, hi: int, for_read: bool = False) -> list[tuple[int, int]]:
+        """Contiguous runs of chunk rows ``lo:hi`` of about ``batch_bytes`` decoded bytes each (reads: also at
+        most ``read_batch_bytes``, so the encoded batch and the decoded chunk stay in the core's cache)."""
+        budget = int(config.get("batch_bytes"))
+        if for_read:
+            budget = min(budget, int(config.get("read_batch_bytes", budget)))
+        per = max(1, budget // max(1, self.chain.spec.nbytes))
         return [(a, min(a + per, hi)) for a in range(lo, hi, per)]
 
     def _plan(self, sel: BasicSelection, for_write: bool) -> tuple[Any, tuple[np.ndarray, ...], np.ndarray]:
@@ -205,7 +210,7 @@ class ChunkEngine:
         get_into = getattr(self.store, "get_many_into", None) if program is not None else None
 
         def work(lo: int, hi: int) -> None:
-            for a, b in self._batches(lo, hi):
+            for a, b in self._batches(lo, hi, for_read=True):
                 if get_into is not None:  # into this thread's reused arena: the kernel keeps no reference
                     # no local name for the arena: when it grows, the old one must be free to go first
                     encoded, needed = get_into(keys[a:b], thread_arena())
