@@ -17,6 +17,8 @@ cdef extern from "blosc2.h" nogil:
     void blosc2_free_ctx(blosc2_context* context)
     int blosc2_decompress_ctx(blosc2_context* context, const void* src, int32_t srcsize,
                               void* dest, int32_t destsize)
+    int blosc2_getitem_bytes_ctx(blosc2_context* context, const void* src, int32_t srcsize, int32_t start,
+                                 int32_t nbytes, void* dest, int32_t destsize)
     int blosc2_cbuffer_sizes(const void* cbuffer, int32_t* nbytes, int32_t* cbytes, int32_t* blocksize)
     void blosc2_init()
     int BLOSC_MIN_HEADER_LENGTH

@@ -7,7 +7,7 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_ANY_CONT
 from cpython.ref cimport PyObject, Py_DECREF
 from libc.stdint cimport uint8_t, int32_t
 from libc.stdlib cimport malloc, free
-from _libs cimport blosc2_init, blosc2_cbuffer_sizes, ZSTD_versionNumber
+from _libs cimport blosc2_init, blosc2_cbuffer_sizes, blosc2_getitem_bytes_ctx, ZSTD_versionNumber
 from _zlibng cimport zlibng_version
 
 include "blosc_impl.pxi"

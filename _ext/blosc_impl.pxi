@@ -470,8 +470,10 @@ cdef Py_ssize_t zf_blosc_repair_bitshuffle(const uint8_t* src, Py_ssize_t nbytes
 
 
 cdef Py_ssize_t zf_blosc_decompress_ctx(blosc2_context* dctx, const uint8_t* src, size_t srclen, uint8_t* dst,
-                                        size_t expected_nbytes) noexcept nogil:
-    """zf_blosc_decompress with an optional caller-owned libblosc2 decompression context (NULL: one per call)."""
+                                        size_t expected_nbytes, size_t need=0) noexcept nogil:
+    """zf_blosc_decompress with an optional caller-owned libblosc2 decompression context (NULL: one per call).
+
+    `need` (0: all): only the blocks holding the first `need` bytes are decoded (the rest of `dst` is undefined)."""
     cdef int32_t nbytes = 0, cbytes = 0, blocksize = 0
     cdef int flags, typesize, version, rc
     cdef bint extended
@@ -520,6 +522,16 @@ cdef Py_ssize_t zf_blosc_decompress_ctx(blosc2_context* dctx, const uint8_t* src
         if dctx == NULL:
             return ZF_BLOSC_E_CTX
         own_ctx = True
+    if 0 < need < <size_t>nbytes and not (version == 2 and not extended and
+                                           (flags & (ZF_BLOSC_FLAG_BITSHUFFLE | ZF_BLOSC_FLAG_MEMCPYED)) == ZF_BLOSC_FLAG_BITSHUFFLE):
+        need = (need + <size_t>typesize - 1) // <size_t>typesize * <size_t>typesize  # whole items of the chunk
+        if need < <size_t>nbytes:
+            rc = blosc2_getitem_bytes_ctx(dctx, src, cbytes, 0, <int32_t>need, dst, nbytes)
+            if own_ctx:
+                blosc2_free_ctx(dctx)
+            if rc != <int>need:
+                return ZF_BLOSC_E_DECODE
+            return rc
     rc = blosc2_decompress_ctx(dctx, src, cbytes, dst, nbytes)
     if own_ctx:
         blosc2_free_ctx(dctx)

@@ -68,6 +68,47 @@ cdef Py_ssize_t zf_zstd_decompress(ZSTD_DCtx* dctx, const uint8_t* src, size_t s
     return <Py_ssize_t>r
 
 
+cdef Py_ssize_t zf_zstd_decompress_prefix(ZSTD_DCtx* dctx, const uint8_t* src, size_t srclen, uint8_t* dst,
+                                          size_t need, size_t expected) noexcept nogil:
+    """Decode the first `need` bytes of a zstd chunk of `expected` bytes into `dst` (room for `expected`).
+
+    Only a single complete frame (its block headers walked to exactly `srclen`) that declares a content size of
+    exactly `expected` and has no content checksum is streamed, block by block, stopping after the block that
+    completes `need`. Anything else (no content size, several frames, a checksum, damage the header walk finds) is
+    decoded whole, so that it is checked as a whole read would check it. Returns `need` or `expected`, or an error."""
+    cdef unsigned long long csize
+    cdef size_t r, in_before, out_before
+    cdef uint32_t magic
+    cdef ZSTD_inBuffer ib
+    cdef ZSTD_outBuffer ob
+    if srclen < 5 or need >= expected:
+        return zf_zstd_decompress(dctx, src, srclen, dst, expected)
+    magic = <uint32_t>src[0] | (<uint32_t>src[1] << 8) | (<uint32_t>src[2] << 16) | (<uint32_t>src[3] << 24)
+    if magic != 0xFD2FB528u or (src[4] & 0x04):
+        return zf_zstd_decompress(dctx, src, srclen, dst, expected)
+    csize = ZSTD_getFrameContentSize(src, srclen)
+    if csize != <unsigned long long>expected or ZSTD_findFrameCompressedSize(src, srclen) != srclen:
+        return zf_zstd_decompress(dctx, src, srclen, dst, expected)
+    if not zf_zstd_windows_ok(src, srclen):
+        return ZF_ERR_CORRUPT
+    ZSTD_DCtx_reset(dctx, ZARRFAST_ZSTD_reset_session_only)
+    ib.src = src
+    ib.size = srclen
+    ib.pos = 0
+    ob.dst = dst
+    ob.size = need
+    ob.pos = 0
+    while ob.pos < need:
+        in_before = ib.pos
+        out_before = ob.pos
+        r = ZSTD_decompressStream(dctx, &ob, &ib)
+        if ZSTD_isError(r) or (ob.pos < need and (r == 0 or (ib.pos == in_before and ob.pos == out_before))):
+            ZSTD_DCtx_reset(dctx, ZARRFAST_ZSTD_reset_session_only)
+            return ZF_ERR_CORRUPT  # the walk found the frame whole and sized right: the blocks must be damaged
+    ZSTD_DCtx_reset(dctx, ZARRFAST_ZSTD_reset_session_only)
+    return <Py_ssize_t>need
+
+
 cdef Py_ssize_t zf_zstd_compress(ZSTD_CCtx* cctx, const uint8_t* src, size_t n, uint8_t* dst, size_t cap,
                                  int level, int checksum) noexcept nogil:
     cdef size_t r

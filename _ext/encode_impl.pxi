@@ -20,6 +20,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     cdef uint8_t** outs
     cdef Py_ssize_t* outlens
     cdef uint8_t* scratch = NULL
+    cdef size_t scratch_cap = 0
     cdef uint8_t* work
     cdef bint direct = prog.expander == K_NONE
     cdef size_t direct_cap = prog.nbytes + 4 * prog.n_crc
@@ -58,7 +59,9 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             src_strides[d] = sb.strides[d]
             dst_strides[d] = steps[d] * prog.layout_strides[d]
             full_shape[d] = prog.chunk_shape[d]
-        scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
+        scratch = take_scratch(max(prog.nbytes, 1), &scratch_cap)
+        if scratch == NULL:
+            scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
         if scratch == NULL:
             raise MemoryError()
         take_ctx(&ctx)
@@ -136,7 +139,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         for k in range(n):
             if outs != NULL and outs[k] != NULL:
                 free(outs[k])
-        free(scratch)
+        give_scratch(scratch, scratch_cap)
         free(olds)
         free(oldlens)
         free(outs)
