@@ -525,7 +525,8 @@ cdef Py_ssize_t zf_blosc_decompress_ctx(blosc2_context* dctx, const uint8_t* src
     if 0 < need < <size_t>nbytes and not (version == 2 and not extended and
                                            (flags & (ZF_BLOSC_FLAG_BITSHUFFLE | ZF_BLOSC_FLAG_MEMCPYED)) == ZF_BLOSC_FLAG_BITSHUFFLE):
         need = (need + <size_t>typesize - 1) // <size_t>typesize * <size_t>typesize  # whole items of the chunk
-        if need < <size_t>nbytes:
+        if need < <size_t>nbytes and (need + <size_t>blocksize - 1) // <size_t>blocksize < \
+                (<size_t>nbytes + <size_t>blocksize - 1) // <size_t>blocksize:  # at least one block is skipped
             rc = blosc2_getitem_bytes_ctx(dctx, src, cbytes, 0, <int32_t>need, dst, nbytes)
             if own_ctx:
                 blosc2_free_ctx(dctx)

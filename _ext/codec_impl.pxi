@@ -68,6 +68,9 @@ cdef Py_ssize_t zf_zstd_decompress(ZSTD_DCtx* dctx, const uint8_t* src, size_t s
     return <Py_ssize_t>r
 
 
+cdef size_t ZF_ZSTD_BLOCK_MAX = 128 * 1024  # zstd blocks decode at most this much each
+
+
 cdef Py_ssize_t zf_zstd_decompress_prefix(ZSTD_DCtx* dctx, const uint8_t* src, size_t srclen, uint8_t* dst,
                                           size_t need, size_t expected) noexcept nogil:
     """Decode the first `need` bytes of a zstd chunk of `expected` bytes into `dst` (room for `expected`).
@@ -81,7 +84,7 @@ cdef Py_ssize_t zf_zstd_decompress_prefix(ZSTD_DCtx* dctx, const uint8_t* src, s
     cdef uint32_t magic
     cdef ZSTD_inBuffer ib
     cdef ZSTD_outBuffer ob
-    if srclen < 5 or need >= expected:
+    if srclen < 5 or need + ZF_ZSTD_BLOCK_MAX > expected:  # no whole block to skip: one-shot is faster
         return zf_zstd_decompress(dctx, src, srclen, dst, expected)
     magic = <uint32_t>src[0] | (<uint32_t>src[1] << 8) | (<uint32_t>src[2] << 16) | (<uint32_t>src[3] << 24)
     if magic != 0xFD2FB528u or (src[4] & 0x04):
