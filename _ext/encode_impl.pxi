@@ -20,7 +20,6 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     cdef uint8_t** outs
     cdef Py_ssize_t* outlens
     cdef uint8_t* scratch = NULL
-    cdef size_t scratch_cap = 0
     cdef uint8_t* work
     cdef bint direct = prog.expander == K_NONE
     cdef size_t direct_cap = prog.nbytes + 4 * prog.n_crc
@@ -59,9 +58,9 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             src_strides[d] = sb.strides[d]
             dst_strides[d] = steps[d] * prog.layout_strides[d]
             full_shape[d] = prog.chunk_shape[d]
-        scratch = take_scratch(max(prog.nbytes, 1), &scratch_cap)
-        if scratch == NULL:
-            scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
+        # not from the scratch pool: freeing this chunk-sized buffer is what raises glibc's mmap threshold above the
+        # encoders' output bound, so the outputs come from the heap (pooled, a zstd write_all faulted 48k pages, not 11k)
+        scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
         if scratch == NULL:
             raise MemoryError()
         take_ctx(&ctx)
@@ -139,7 +138,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         for k in range(n):
             if outs != NULL and outs[k] != NULL:
                 free(outs[k])
-        give_scratch(scratch, scratch_cap)
+        free(scratch)
         free(olds)
         free(oldlens)
         free(outs)
