@@ -474,9 +474,9 @@ cdef Py_ssize_t zf_blosc_decompress_ctx(blosc2_context* dctx, const uint8_t* src
     """zf_blosc_decompress with an optional caller-owned libblosc2 decompression context (NULL: one per call).
 
     `need` (0: all): only the blocks holding the first `need` bytes are decoded (the rest of `dst` is undefined)."""
-    cdef int32_t nbytes = 0, cbytes = 0, blocksize = 0
+    cdef int32_t nbytes = 0, cbytes = 0, blocksize = 0, want
     cdef int flags, typesize, version, rc
-    cdef bint extended
+    cdef bint extended, repair
     cdef Py_ssize_t r
     cdef blosc2_dparams dparams
     cdef bint own_ctx = False
@@ -522,23 +522,24 @@ cdef Py_ssize_t zf_blosc_decompress_ctx(blosc2_context* dctx, const uint8_t* src
         if dctx == NULL:
             return ZF_BLOSC_E_CTX
         own_ctx = True
-    if 0 < need < <size_t>nbytes and not (version == 2 and not extended and
-                                           (flags & (ZF_BLOSC_FLAG_BITSHUFFLE | ZF_BLOSC_FLAG_MEMCPYED)) == ZF_BLOSC_FLAG_BITSHUFFLE):
+    repair = version == 2 and not extended and \
+        (flags & (ZF_BLOSC_FLAG_BITSHUFFLE | ZF_BLOSC_FLAG_MEMCPYED)) == ZF_BLOSC_FLAG_BITSHUFFLE
+    want = nbytes
+    if 0 < need < <size_t>nbytes and not repair:
         need = (need + <size_t>typesize - 1) // <size_t>typesize * <size_t>typesize  # whole items of the chunk
-        if need < <size_t>nbytes and (need + <size_t>blocksize - 1) // <size_t>blocksize < \
-                (<size_t>nbytes + <size_t>blocksize - 1) // <size_t>blocksize:  # at least one block is skipped
-            rc = blosc2_getitem_bytes_ctx(dctx, src, cbytes, 0, <int32_t>need, dst, nbytes)
-            if own_ctx:
-                blosc2_free_ctx(dctx)
-            if rc != <int>need:
-                return ZF_BLOSC_E_DECODE
-            return rc
-    rc = blosc2_decompress_ctx(dctx, src, cbytes, dst, nbytes)
+        if (need + <size_t>blocksize - 1) // <size_t>blocksize < (<size_t>nbytes + <size_t>blocksize - 1) // <size_t>blocksize:
+            want = <int32_t>need  # at least one block is skipped
+    if want < nbytes:
+        rc = blosc2_getitem_bytes_ctx(dctx, src, cbytes, 0, want, dst, nbytes)
+    else:
+        rc = blosc2_decompress_ctx(dctx, src, cbytes, dst, nbytes)
     if own_ctx:
         blosc2_free_ctx(dctx)
-    if rc != nbytes:
+    if rc != want:
         return ZF_BLOSC_E_DECODE
-    if version == 2 and not extended and (flags & (ZF_BLOSC_FLAG_BITSHUFFLE | ZF_BLOSC_FLAG_MEMCPYED)) == ZF_BLOSC_FLAG_BITSHUFFLE:
+    if want < nbytes:
+        return rc
+    if repair:
         r = zf_blosc_repair_bitshuffle(src, nbytes, blocksize, flags, typesize, dst)
         if r < 0:
             return r

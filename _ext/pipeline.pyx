@@ -150,7 +150,7 @@ cdef Py_ssize_t decode_core(ChunkProgram prog, Ctx* ctx, const uint8_t* src, siz
             ctx.bctx = zf_new_blosc_dctx()
             if ctx.bctx == NULL:
                 return ZF_ERR_NOMEM
-        return zf_blosc_decompress_ctx(ctx.bctx, src, srclen, dst, prog.nbytes, need if need < prog.nbytes else 0)
+        return zf_blosc_decompress_ctx(ctx.bctx, src, srclen, dst, prog.nbytes, need)
     return ZF_ERR_UNSUPPORTED
 
 
@@ -384,11 +384,8 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
                         status[k] = ZF_ERR_NOMEM
                         failures += 1
                         continue
-                need = 0
-                if not direct:
-                    need = prefix_needed(prog, chunk_start, count, steps, k)
-                    if need * 4 > prog.nbytes * 3:  # streaming costs more than it saves on the last quarter
-                        need = 0
+                # the codecs decide whether decoding only this prefix saves anything (a whole block skipped)
+                need = 0 if direct else prefix_needed(prog, chunk_start, count, steps, k)
                 r = decode_core(prog, &ctx, srcs[k], lens[k], optr if direct else scratch, &raw, need)
                 if r < 0:
                     status[k] = r

@@ -185,22 +185,11 @@ def test_pooled_scratch_buffers_are_right_for_every_chunk_size_across_threads():
 
 # --- damaged chunks under prefix reads: an error naming the chunk or values, never a crash (ASan job runs this) ----
 
-_DAMAGE_BASE: dict = {}
-
-
-def _damage_base(chain: str) -> dict:
-    if chain not in _DAMAGE_BASE:
-        store: dict = {}
-        _make(store, chain)
-        _DAMAGE_BASE[chain] = store
-    return _DAMAGE_BASE[chain]
-
-
 @pytest.mark.parametrize("chain", ["zstd", "blosc-lz4-shuffle", "blosc-zstd-bitshuffle"])
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_damaged_chunk_prefix_reads_fail_cleanly(chain, data):
-    store = dict(_damage_base(chain))
+    store = dict(_case(chain, "<u2", "C"))
     key = "c/0/0/0"
     chunk = bytearray(store[key])
     for _ in range(data.draw(st.integers(1, 4))):
