@@ -19,6 +19,8 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     cdef size_t* oldlens
     cdef uint8_t** outs
     cdef Py_ssize_t* outlens
+    cdef uint8_t** spare = NULL  # direct chains: a pooled buffer per row, taken with the GIL before the loop
+    cdef size_t* caps = NULL
     cdef uint8_t* scratch = NULL
     cdef uint8_t* work
     cdef bint direct = prog.expander == K_NONE
@@ -45,9 +47,14 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     outlens = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
     views = <Py_buffer*>malloc(max(n, 1) * sizeof(Py_buffer))
     held = <char*>calloc(max(n, 1), 1)
+    if direct:
+        spare = <uint8_t**>calloc(max(n, 1), sizeof(uint8_t*))
+        caps = <size_t*>malloc(max(n, 1) * sizeof(size_t))
     result = [None] * n
     try:
         if olds == NULL or oldlens == NULL or outs == NULL or outlens == NULL or views == NULL or held == NULL:
+            raise MemoryError()
+        if direct and (spare == NULL or caps == NULL):
             raise MemoryError()
         for k in range(n):
             outs[k] = NULL
@@ -58,21 +65,28 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             src_strides[d] = sb.strides[d]
             dst_strides[d] = steps[d] * prog.layout_strides[d]
             full_shape[d] = prog.chunk_shape[d]
-        # not from the scratch pool: freeing this chunk-sized buffer is what raises glibc's mmap threshold above the
-        # encoders' output bound, so the outputs come from the heap (pooled, a zstd write_all faulted 48k pages, not 11k)
-        scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
-        if scratch == NULL:
-            raise MemoryError()
+        if direct:  # no compressor: each chunk is built in its output buffer, no scratch
+            for k in range(n):
+                spare[k] = take_out(max(direct_cap, 1), &caps[k])
+        else:
+            # not from the scratch pool: freeing this chunk-sized buffer is what raises glibc's mmap threshold above
+            # the encoders' output bound, so the outputs come from the heap (pooled, a zstd write_all faulted 48k
+            # pages, not 11k)
+            scratch = <uint8_t*>malloc(max(prog.nbytes, 1))
+            if scratch == NULL:
+                raise MemoryError()
         take_ctx(&ctx)
         with nogil:
             for k in range(n):
                 status[k] = 0
                 work = scratch
-                if direct:  # no compressor: the chunk is built where it is returned from
-                    work = <uint8_t*>malloc(max(direct_cap, 1))
-                    if work == NULL:
-                        status[k] = ZF_ERR_NOMEM
-                        continue
+                if direct:  # the chunk is built where it is returned from; spare[k] keeps it unless it is returned
+                    if spare[k] == NULL:
+                        spare[k] = <uint8_t*>malloc(max(direct_cap, 1))
+                        if spare[k] == NULL:
+                            status[k] = ZF_ERR_NOMEM
+                            continue
+                    work = spare[k]
                 # 1. start from the old chunk or the fill value
                 if complete[k]:
                     # every valid element is overwritten; only the padding of edge chunks needs the fill value
@@ -84,8 +98,6 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
                     r = decode_core(prog, &ctx, olds[k], oldlens[k], work, &raw)
                     if r < 0:
                         status[k] = r
-                        if direct:
-                            free(work)
                         continue
                     if raw != NULL:
                         memcpy(work, raw, prog.nbytes)
@@ -103,13 +115,12 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
                 zf_copy_nd(cptr, dst_strides, sptr, src_strides, shape_k, nd, prog.itemsize)
                 # 3. an all-fill chunk is not stored
                 if not write_empty and zf_all_equal(work, prog.nbytes, fillp, prog.itemsize):
-                    if direct:
-                        free(work)
                     continue
                 if prog.swap_unit > 1:
                     zf_byteswap(work, prog.nbytes, prog.swap_unit)
                 if direct:
                     outs[k] = work
+                    spare[k] = NULL
                     outlens[k] = append_crcs(prog, work, prog.nbytes)
                     continue
                 # compress straight into the returned buffer, then give back the unused tail (realloc shrinks in place)
@@ -129,7 +140,8 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         give_ctx(&ctx)
         for k in range(n):
             if outs[k] != NULL:
-                result[k] = owned_view(outs[k], outlens[k])  # takes ownership
+                # takes ownership; a direct output goes back to the output pool when the store is done with it
+                result[k] = owned_view(outs[k], outlens[k], caps[k] if direct else 0)
                 outs[k] = NULL
     finally:
         release_buffers(n, views, held)
@@ -138,6 +150,10 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         for k in range(n):
             if outs != NULL and outs[k] != NULL:
                 free(outs[k])
+            if spare != NULL and spare[k] != NULL:  # skipped or failed rows: their buffer is reused
+                give_out(spare[k], caps[k])
+        free(spare)
+        free(caps)
         free(scratch)
         free(olds)
         free(oldlens)

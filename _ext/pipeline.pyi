@@ -31,6 +31,9 @@ class OwnedBuffer:
     """Read-only bytes allocated by the kernels (what ``encode_from``'s memoryviews look at)."""
     def __len__(self) -> int: ...
 
+def out_pool_state() -> tuple[int, int]:
+    """(buffers, bytes) the pool of uncompressed encode outputs holds now."""
+
 def encode_from(prog: ChunkProgram, src: np.ndarray, chunk_start: np.ndarray, count: np.ndarray,
                 src_start: np.ndarray, steps: np.ndarray, existing: list[bytes | memoryview | None], complete: np.ndarray,
                 write_empty: bool, status: np.ndarray) -> list[memoryview | None]: ...
