@@ -8,10 +8,31 @@ cdef extern from * nogil:
     static inline uint16_t zf_bswap16(uint16_t x) { return __builtin_bswap16(x); }
     static inline uint32_t zf_bswap32(uint32_t x) { return __builtin_bswap32(x); }
     static inline uint64_t zf_bswap64(uint64_t x) { return __builtin_bswap64(x); }
+    /* A short row (the 64-byte rows of a 32^3 uint16 inner chunk) inline: fixed-size moves, the tail by one
+       overlapping move. A call to libc memcpy per row cost more than the copy. d and s must not overlap. */
+    static inline void zf_copy_short(uint8_t* d, const uint8_t* s, size_t n) {
+        size_t i;
+        if (n >= 32) {
+            for (i = 0; i + 32 <= n; i += 32) __builtin_memcpy(d + i, s + i, 32);
+            if (i < n) __builtin_memcpy(d + n - 32, s + n - 32, 32);
+        } else if (n >= 16) {
+            __builtin_memcpy(d, s, 16); __builtin_memcpy(d + n - 16, s + n - 16, 16);
+        } else if (n >= 8) {
+            __builtin_memcpy(d, s, 8); __builtin_memcpy(d + n - 8, s + n - 8, 8);
+        } else if (n >= 4) {
+            __builtin_memcpy(d, s, 4); __builtin_memcpy(d + n - 4, s + n - 4, 4);
+        } else {
+            for (i = 0; i < n; i++) d[i] = s[i];
+        }
+    }
     """
     uint16_t zf_bswap16(uint16_t x)
     uint32_t zf_bswap32(uint32_t x)
     uint64_t zf_bswap64(uint64_t x)
+    void zf_copy_short(uint8_t* d, const uint8_t* s, size_t n)
+
+cdef enum:
+    ZF_SHORT_ROW = 256  # bytes; longer contiguous rows go to libc memcpy
 
 cdef enum:
     ZF_MAXDIM = 32
@@ -49,7 +70,10 @@ cdef inline void zf_copy_row(uint8_t* d, int64_t ds, const uint8_t* s, int64_t s
                              Py_ssize_t itemsize) noexcept nogil:
     cdef int64_t i
     if ds == itemsize and ss == itemsize:
-        memcpy(d, s, <size_t>(n * itemsize))
+        if n * itemsize <= ZF_SHORT_ROW:
+            zf_copy_short(d, s, <size_t>(n * itemsize))
+        else:
+            memcpy(d, s, <size_t>(n * itemsize))
     elif itemsize == 1:
         for i in range(n):
             d[i * ds] = s[i * ss]

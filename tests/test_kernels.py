@@ -187,3 +187,29 @@ def test_raw_chunk_of_wrong_size_is_an_error_status():
     assert read_into(prog, out, z, np.full((1, 1), 4, dtype=np.int64), z, np.ones(1, dtype=np.int64), [b"abc"],
                      status) == 1
     assert status[0] < 0
+
+
+_ROW_BYTES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 96, 127, 128, 129, 200, 255, 256, 257,
+              300]
+
+
+@pytest.mark.parametrize("dtype,row_bytes", [(dt, rb) for dt in ("u1", "<u2", "<f8") for rb in _ROW_BYTES
+                                             if rb % np.dtype(dt).itemsize == 0])
+def test_short_rows_scatter_and_gather_exactly(row_bytes, dtype):
+    """Rows of every length around the inline short-row copy's size classes (and past its 256-byte limit) land
+    exactly where numpy puts them, without touching the neighbouring bytes: read into a poisoned output, write from
+    a strided source."""
+    import zarrfast
+
+    n = row_bytes // np.dtype(dtype).itemsize
+    rng = np.random.default_rng(row_bytes)
+    data = rng.integers(0, 200, (7, 3 * n + 1)).astype(dtype)
+    a = zarrfast.create_array(store={}, shape=data.shape, chunks=(3, n), dtype=dtype, compressors=None,
+                              fill_value=0, zarr_format=3)
+    a[...] = data[:, ::-1][:, ::-1]  # a strided view of the same values: the gather copies rows of `n` elements
+    out = np.full((9, 3 * n + 3), 99, dtype=dtype)
+    a.get_basic_selection(Ellipsis, out=out[1:8, 1:3 * n + 2])
+    expected = np.full_like(out, 99)
+    expected[1:8, 1:3 * n + 2] = data
+    assert out.tobytes() == expected.tobytes()
+    assert a[2:6, 1:2 * n + 1].tobytes() == data[2:6, 1:2 * n + 1].tobytes()
