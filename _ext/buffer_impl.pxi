@@ -4,65 +4,80 @@ from libc.stdint cimport uint8_t
 from libc.string cimport memmove
 
 
-# Buffers of encoded chunks that a chain without a compressor builds in place (one chunk each, 512 kB for 64^3
-# uint16) come back here when the store has written them and Python drops the view, so the next batch reuses pages
-# that are already mapped. A fresh malloc per chunk came back as fresh pages (glibc trims the freed batch), and the
-# kernel clearing them was ~15 % of a raw write_all. Taken and given back with the GIL held; at most OUT_KEEP_BYTES
-# kept, the oldest freed first. Compressed outputs are not pooled: their sizes vary, and glibc already serves them
-# from its heap.
 cdef enum:
-    OUT_POOL_SIZE = 32
-cdef size_t OUT_KEEP_BYTES = 16 * 1024 * 1024
-cdef uint8_t* _out_pool[OUT_POOL_SIZE]
-cdef size_t _out_cap[OUT_POOL_SIZE]
-cdef int _out_n = 0
-cdef size_t _out_kept = 0
+    BUF_POOL_MAX = 32
 
 
-cdef void _out_remove(int i) noexcept:
-    """Drop entry `i` from the pool, keeping the others oldest first."""
-    global _out_n, _out_kept
-    _out_kept -= _out_cap[i]
-    _out_n -= 1
-    memmove(&_out_pool[i], &_out_pool[i + 1], (_out_n - i) * sizeof(uint8_t*))
-    memmove(&_out_cap[i], &_out_cap[i + 1], (_out_n - i) * sizeof(size_t))
+cdef struct BufPool:
+    # malloc'd buffers kept between kernel calls, oldest first; taken and given back with the GIL held
+    uint8_t* bufs[BUF_POOL_MAX]
+    size_t caps[BUF_POOL_MAX]
+    int n
+    int max_n           # at most BUF_POOL_MAX
+    size_t kept         # sum of caps
+    size_t max_bytes
+    size_t slack_div    # a buffer serves a need n if n <= cap <= n + n / slack_div (0: any larger cap)
 
 
-cdef uint8_t* take_out(size_t n, size_t* cap) noexcept:
-    """A pooled output buffer of `n` to `n + n/4` bytes (its capacity in `cap`), or NULL (the caller mallocs `n`)."""
+cdef void pool_init(BufPool* pool, int max_n, size_t max_bytes, size_t slack_div) noexcept:
+    pool.n = 0
+    pool.kept = 0
+    pool.max_n = min(max_n, <int>BUF_POOL_MAX)
+    pool.max_bytes = max_bytes
+    pool.slack_div = slack_div
+
+
+cdef void _pool_remove(BufPool* pool, int i) noexcept:
+    """Drop entry `i`, keeping the others oldest first."""
+    pool.kept -= pool.caps[i]
+    pool.n -= 1
+    memmove(&pool.bufs[i], &pool.bufs[i + 1], (pool.n - i) * sizeof(uint8_t*))
+    memmove(&pool.caps[i], &pool.caps[i + 1], (pool.n - i) * sizeof(size_t))
+
+
+cdef uint8_t* pool_take(BufPool* pool, size_t n, size_t* cap) noexcept:
+    """A pooled buffer for `n` bytes (its capacity in `cap`), or NULL (the caller then mallocs `n`)."""
     cdef int i
     cdef uint8_t* p
-    for i in range(_out_n - 1, -1, -1):  # newest first: its pages are the likeliest to be in cache
-        if n <= _out_cap[i] <= n + n // 4:
-            p = _out_pool[i]
-            cap[0] = _out_cap[i]
-            _out_remove(i)
+    for i in range(pool.n - 1, -1, -1):  # newest first: its pages are the likeliest to be in cache
+        if n <= pool.caps[i] and (pool.slack_div == 0 or pool.caps[i] <= n + n // pool.slack_div):
+            p = pool.bufs[i]
+            cap[0] = pool.caps[i]
+            _pool_remove(pool, i)
             return p
     cap[0] = n
     return NULL
 
 
-cdef void give_out(uint8_t* p, size_t cap) noexcept:
-    """Return an output buffer (pooled or malloc'd, `cap` bytes) to the pool. When the pool is full the oldest
-    buffers are freed first, so buffers of an array written long ago do not keep out those of the current one."""
-    global _out_n, _out_kept
+cdef void pool_give(BufPool* pool, uint8_t* p, size_t cap) noexcept:
+    """Keep `p` (pooled or malloc'd, `cap` bytes) for a later pool_take. When the pool is full the oldest buffers
+    are freed first, so buffers of an array used long ago do not keep out those of the current one."""
     if p == NULL:
         return
-    if cap > OUT_KEEP_BYTES:
+    if cap > pool.max_bytes:
         free(p)
         return
-    while _out_n == OUT_POOL_SIZE or _out_kept + cap > OUT_KEEP_BYTES:
-        free(_out_pool[0])
-        _out_remove(0)
-    _out_pool[_out_n] = p
-    _out_cap[_out_n] = cap
-    _out_n += 1
-    _out_kept += cap
+    while pool.n == pool.max_n or pool.kept + cap > pool.max_bytes:
+        free(pool.bufs[0])
+        _pool_remove(pool, 0)
+    pool.bufs[pool.n] = p
+    pool.caps[pool.n] = cap
+    pool.n += 1
+    pool.kept += cap
+
+
+# Buffers of encoded chunks that a chain without a compressor builds in place (one chunk each, 512 kB for 64^3
+# uint16) come back here when the store has written them and Python drops the view, so the next batch reuses pages
+# that are already mapped. A fresh malloc per chunk came back as fresh pages (glibc trims the freed batch), and the
+# kernel clearing them was ~15 % of a raw write_all. Compressed outputs are not pooled: their sizes vary, and glibc
+# already serves them from its heap.
+cdef BufPool _out_pool
+pool_init(&_out_pool, 32, 16 * 1024 * 1024, 4)
 
 
 def out_pool_state() -> tuple:
     """(buffers, bytes) held by the output pool now (for tests)."""
-    return _out_n, _out_kept
+    return _out_pool.n, _out_pool.kept
 
 
 cdef class OwnedBuffer:
@@ -70,11 +85,11 @@ cdef class OwnedBuffer:
     (exported as ``memoryview(OwnedBuffer)``)."""
     cdef uint8_t* ptr
     cdef Py_ssize_t size
-    cdef size_t pool_cap  # 0: free(ptr); else give_out(ptr, pool_cap)
+    cdef size_t pool_cap  # 0: free(ptr); else it goes back to the output pool
 
     def __dealloc__(self):
         if self.pool_cap:
-            give_out(self.ptr, self.pool_cap)
+            pool_give(&_out_pool, self.ptr, self.pool_cap)
         else:
             free(self.ptr)
         self.ptr = NULL

@@ -67,7 +67,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             full_shape[d] = prog.chunk_shape[d]
         if direct:  # no compressor: each chunk is built in its output buffer, no scratch
             for k in range(n):
-                spare[k] = take_out(max(direct_cap, 1), &caps[k])
+                spare[k] = pool_take(&_out_pool, max(direct_cap, 1), &caps[k])
         else:
             # not from the scratch pool: freeing this chunk-sized buffer is what raises glibc's mmap threshold above
             # the encoders' output bound, so the outputs come from the heap (pooled, a zstd write_all faulted 48k
@@ -151,7 +151,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             if outs != NULL and outs[k] != NULL:
                 free(outs[k])
             if spare != NULL and spare[k] != NULL:  # skipped or failed rows: their buffer is reused
-                give_out(spare[k], caps[k])
+                pool_give(&_out_pool, spare[k], caps[k])
         free(spare)
         free(caps)
         free(scratch)

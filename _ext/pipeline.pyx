@@ -273,46 +273,9 @@ cdef void give_ctx(Ctx* ctx) noexcept:
 
 # Chunk-sized scratch buffers outlive a call too: a fresh malloc of a chunk (512 kB and up) per call came back as
 # fresh pages (glibc trims and re-faults them), 100-300 us of page faults per call for a 64^3 uint16 chunk.
-# Same discipline as the context pool: taken and given back with the GIL held. At most SCRATCH_KEEP_BYTES kept.
-cdef enum:
-    SCRATCH_POOL_SIZE = 8
-cdef size_t SCRATCH_KEEP_BYTES = 32 * 1024 * 1024
-cdef uint8_t* _scratch_pool[SCRATCH_POOL_SIZE]
-cdef size_t _scratch_cap[SCRATCH_POOL_SIZE]
-cdef int _scratch_n = 0
-cdef size_t _scratch_kept = 0
-
-
-cdef uint8_t* take_scratch(size_t n, size_t* cap) noexcept:
-    """A pooled buffer of at least `n` bytes (its capacity in `cap`), or NULL (the caller then mallocs `n`)."""
-    global _scratch_n, _scratch_kept
-    cdef int i
-    cdef uint8_t* p
-    for i in range(_scratch_n):
-        if _scratch_cap[i] >= n:
-            p = _scratch_pool[i]
-            cap[0] = _scratch_cap[i]
-            _scratch_kept -= _scratch_cap[i]
-            _scratch_n -= 1
-            _scratch_pool[i] = _scratch_pool[_scratch_n]
-            _scratch_cap[i] = _scratch_cap[_scratch_n]
-            return p
-    cap[0] = n
-    return NULL
-
-
-cdef void give_scratch(uint8_t* p, size_t cap) noexcept:
-    """Return a buffer from take_scratch (or malloc) to the pool, or free it when the pool is full."""
-    global _scratch_n, _scratch_kept
-    if p == NULL:
-        return
-    if _scratch_n < SCRATCH_POOL_SIZE and _scratch_kept + cap <= SCRATCH_KEEP_BYTES:
-        _scratch_pool[_scratch_n] = p
-        _scratch_cap[_scratch_n] = cap
-        _scratch_n += 1
-        _scratch_kept += cap
-    else:
-        free(p)
+# At most 8 buffers and 32 MiB kept; any buffer at least as large as the need serves it.
+cdef BufPool _scratch_pool
+pool_init(&_scratch_pool, 8, 32 * 1024 * 1024, 0)
 
 
 include "plan_impl.pxi"
@@ -364,7 +327,7 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
             if steps[d] != 1:
                 all_unit = False
         take_ctx(&ctx)
-        scratch = take_scratch(max(prog.nbytes, 1), &scratch_cap)
+        scratch = pool_take(&_scratch_pool, max(prog.nbytes, 1), &scratch_cap)
         with nogil:
             for k in range(n):
                 optr = <uint8_t*>ob.buf
@@ -424,7 +387,7 @@ def read_into(ChunkProgram prog, out, const int64_t[:, ::1] chunk_start, const i
         release_buffers(n, views, held)
         free(views)
         free(held)
-        give_scratch(scratch, scratch_cap)
+        pool_give(&_scratch_pool, scratch, scratch_cap)
         free(srcs)
         free(lens)
         PyBuffer_Release(&ob)
