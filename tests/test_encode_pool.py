@@ -8,7 +8,6 @@ skipped all-fill chunks), that views still held are never reused, and that the p
 from __future__ import annotations
 
 import gc
-import threading
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from hypothesis import strategies as st
 
 import zarrfast
 from zarrfast._ext.pipeline import ChunkProgram, encode_from, out_pool_state
+from zarrfast.testing.threads import run_threads
 
 CHUNK = (16, 8)
 ITEM = 4
@@ -140,24 +140,15 @@ def test_reused_buffers_match_numpy(rows, seed):
 @pytest.mark.parametrize("chain", [None, [{"name": "crc32c"}]], ids=["bytes", "bytes-crc32c"])
 def test_threads_writing_uncompressed_arrays_share_the_pool(tmp_path, chain):
     """Several threads write and read back different uncompressed arrays at once (local store, many batches)."""
-    errors: list[BaseException] = []
 
     def work(t: int) -> None:
-        try:
-            data = np.random.default_rng(t).integers(0, 2**16, (96, 64, 32), dtype="<u2")
-            a = zarrfast.create_array(store=str(tmp_path / f"a{t}.zarr"), shape=data.shape, chunks=(16, 16, 32),
-                                      dtype="<u2", compressors=chain, filters=None, zarr_format=3)
-            for rep in range(4):
-                a[...] = data + rep
-                assert (a[...] == data + rep).all()
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
-            errors.append(exc)
+        data = np.random.default_rng(t).integers(0, 2**16, (96, 64, 32), dtype="<u2")
+        a = zarrfast.create_array(store=str(tmp_path / f"a{t}.zarr"), shape=data.shape, chunks=(16, 16, 32),
+                                  dtype="<u2", compressors=chain, filters=None, zarr_format=3)
+        for rep in range(4):
+            a[...] = data + rep
+            assert (a[...] == data + rep).all()
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert not errors, errors
+    run_threads(work, 4)
     n, kept = out_pool_state()
     assert n <= 32 and kept <= 16 * 2**20
