@@ -3,7 +3,7 @@
 
 def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const int64_t[:, ::1] count,
                 const int64_t[:, ::1] src_start, const int64_t[::1] steps, list existing,
-                const uint8_t[::1] complete, bint write_empty, int64_t[::1] status):
+                const uint8_t[::1] complete, bint write_empty, int64_t[::1] status, bint packed=False):
     """Encode one chunk per plan row from `src` (any strides, zero strides for broadcast values).
 
     Row k writes src[src_start[k] + i] to chunk element chunk_start[k] + i * steps. A row that is not complete
@@ -11,6 +11,9 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     or None where the chunk equals the fill value everywhere and `write_empty` is false (the caller deletes it).
     The encoded chunks are read-only memoryviews of buffers the kernel allocated (no copy into ``bytes``); a chain
     without a compressor builds each chunk in its output buffer directly.
+
+    ``packed``: every row is encoded into one buffer, one after the other in row order, and the views returned are
+    slices of it (the inner chunks of a shard: one allocation per shard instead of one per inner chunk).
     """
     cdef Py_buffer sb
     cdef Py_ssize_t n = chunk_start.shape[0], k
@@ -38,6 +41,8 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     cdef size_t bound = encode_bound(prog)
     cdef Py_buffer* views = NULL
     cdef char* held = NULL
+    cdef uint8_t* pack = NULL  # packed: the one output buffer; rows are appended at pack + used
+    cdef size_t pack_cap = 0, used = 0, row_cap
     if len(existing) != n or status.shape[0] != n or complete.shape[0] != n:
         raise ValueError("existing/complete/status length differs from the plan")
     PyObject_GetBuffer(src, &sb, PyBUF_STRIDES)
@@ -47,15 +52,24 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     outlens = <Py_ssize_t*>malloc(max(n, 1) * sizeof(Py_ssize_t))
     views = <Py_buffer*>malloc(max(n, 1) * sizeof(Py_buffer))
     held = <char*>calloc(max(n, 1), 1)
-    if direct:
+    if direct and not packed:
         spare = <uint8_t**>calloc(max(n, 1), sizeof(uint8_t*))
         caps = <size_t*>malloc(max(n, 1) * sizeof(size_t))
     result = [None] * n
     try:
         if olds == NULL or oldlens == NULL or outs == NULL or outlens == NULL or views == NULL or held == NULL:
             raise MemoryError()
-        if direct and (spare == NULL or caps == NULL):
+        if direct and not packed and (spare == NULL or caps == NULL):
             raise MemoryError()
+        if packed:
+            row_cap = direct_cap if direct else bound
+            if n and row_cap > (<size_t>-1) // <size_t>n:
+                raise MemoryError()
+            pack_cap = max(<size_t>n * row_cap, 1)
+            pack = <uint8_t*>malloc(pack_cap)
+            if pack == NULL:
+                raise MemoryError()
+            zf_advise_huge(pack, pack_cap)
         for k in range(n):
             outs[k] = NULL
             outlens[k] = 0
@@ -65,7 +79,9 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             src_strides[d] = sb.strides[d]
             dst_strides[d] = steps[d] * prog.layout_strides[d]
             full_shape[d] = prog.chunk_shape[d]
-        if direct:  # no compressor: each chunk is built in its output buffer, no scratch
+        if packed and direct:
+            pass  # each chunk is built where it is returned from, in the pack
+        elif direct:  # no compressor: each chunk is built in its output buffer, no scratch
             for k in range(n):
                 spare[k] = pool_take(&_out_pool, max(direct_cap, 1), &caps[k])
         else:
@@ -80,7 +96,9 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
             for k in range(n):
                 status[k] = 0
                 work = scratch
-                if direct:  # the chunk is built where it is returned from; spare[k] keeps it unless it is returned
+                if packed and direct:
+                    work = pack + used
+                elif direct:  # the chunk is built where it is returned from; spare[k] keeps it unless it is returned
                     if spare[k] == NULL:
                         spare[k] = <uint8_t*>malloc(max(direct_cap, 1))
                         if spare[k] == NULL:
@@ -120,8 +138,20 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
                     zf_byteswap(work, prog.nbytes, prog.swap_unit)
                 if direct:
                     outs[k] = work
-                    spare[k] = NULL
                     outlens[k] = append_crcs(prog, work, prog.nbytes)
+                    if packed:
+                        used += outlens[k]
+                    else:
+                        spare[k] = NULL
+                    continue
+                if packed:
+                    r = encode_core(prog, &ctx, scratch, pack + used, bound)
+                    if r < 0:
+                        status[k] = r
+                        continue
+                    outs[k] = pack + used
+                    outlens[k] = r
+                    used += r
                     continue
                 # compress straight into the returned buffer, then give back the unused tail (realloc shrinks in place)
                 work = <uint8_t*>malloc(max(bound, 1))
@@ -138,6 +168,14 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
                     outs[k] = work
                 outlens[k] = r
         give_ctx(&ctx)
+        if packed:
+            base = owned_view(pack, used)  # owns the pack from here on; each row's view is a slice of it
+            for k in range(n):
+                if outs[k] != NULL:
+                    r = outs[k] - pack
+                    result[k] = base[r:r + outlens[k]]
+                    outs[k] = NULL
+            pack = NULL
         for k in range(n):
             if outs[k] != NULL:
                 # takes ownership; a direct output goes back to the output pool when the store is done with it
@@ -148,13 +186,14 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         free(views)
         free(held)
         for k in range(n):
-            if outs != NULL and outs[k] != NULL:
+            if outs != NULL and outs[k] != NULL and not packed:  # packed rows point into the pack
                 free(outs[k])
             if spare != NULL and spare[k] != NULL:  # skipped or failed rows: their buffer is reused
                 pool_give(&_out_pool, spare[k], caps[k])
         free(spare)
         free(caps)
         free(scratch)
+        free(pack)
         free(olds)
         free(oldlens)
         free(outs)

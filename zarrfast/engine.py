@@ -292,11 +292,12 @@ class ChunkEngine:
 
     def _encode_native(self, program: Any, value: np.ndarray, cstart: np.ndarray, count: np.ndarray,
                        vstart: np.ndarray, steps: np.ndarray, existing: list, complete: np.ndarray,
-                       write_empty: bool, keys: Sequence[str]) -> list:
+                       write_empty: bool, keys: Sequence[str], packed: bool = False) -> list:
+        """Encoded bytes per row (None: all fill, to delete). ``packed``: the rows are slices of one buffer."""
         kernels = _native()
         status = np.zeros(len(keys), dtype=np.int64)
         result = kernels.encode_from(program, value, cstart, count, vstart, steps, existing,
-                             np.ascontiguousarray(complete), write_empty, status)
+                                     np.ascontiguousarray(complete), write_empty, status, packed)
         bad = np.flatnonzero(status)
         if len(bad):
             k = int(bad[0])

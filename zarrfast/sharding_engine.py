@@ -297,8 +297,9 @@ class ShardedEngine(ChunkEngine):
         existing = [None if complete[r] else old_parts[f] for r, f in zip(rows.tolist(), flat.tolist())]
         names = self._inner_names(key, flat)
         if program is not None:
+            # packed: the shard's new inner chunks in one buffer (one allocation per shard, not one per inner chunk)
             new = self._encode_native(program, value, cstart[rows], count[rows], vstart[rows], steps, existing,
-                                      complete[rows], write_empty, names)
+                                      complete[rows], write_empty, names, packed=True)
         else:
             new = self._encode_python(value, cstart[rows], count[rows], vstart[rows], steps, existing,
                                       complete[rows], write_empty, names)
