@@ -50,7 +50,12 @@ def parse_size(value: Any) -> int:
 
 
 def engine_overhead(src_unit_bytes: int, dst_unit_bytes: int, batch_bytes: int) -> int:
-    """Bytes the engine may hold besides the block: per thread a store batch and chunk buffers."""
+    """Bytes the engine may hold besides the block: per thread a store batch and chunk buffers.
+
+    The kernels' buffer pools (read scratch, uncompressed encode outputs) add nothing for one chunk size: a pool
+    only grows when more buffers are in use at once than it holds, so it keeps at most what the threads used
+    together, which is counted here. Buffers of another size (a two-pass job's first array) stay until evicted:
+    at most one scratch buffer per thread, a few MB for the chunk sizes rechunk plans."""
     threads = int(config.get("threads"))
     # per engine thread: a store batch in and out, decode scratch for a source chunk, and for the destination a
     # chunk scratch, the encode bound buffer and the encoded copy
