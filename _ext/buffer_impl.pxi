@@ -122,9 +122,14 @@ cdef class OwnedBuffer:
 
 cdef object owned_view(uint8_t* ptr, Py_ssize_t size, size_t pool_cap=0):
     """A memoryview that owns ``ptr`` (``size`` bytes) from now on; with ``pool_cap`` (its capacity) the buffer goes
-    back to the output pool when the view is dropped."""
+    back to the output pool when the view is dropped. If it raises, ``ptr`` still belongs to the caller."""
     cdef OwnedBuffer b = OwnedBuffer.__new__(OwnedBuffer)
     b.ptr = ptr
     b.size = size
     b.pool_cap = pool_cap
-    return memoryview(b)
+    try:
+        return memoryview(b)
+    except BaseException:
+        b.ptr = NULL  # not ours after all: the caller frees it
+        b.pool_cap = 0
+        raise

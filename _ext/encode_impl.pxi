@@ -42,6 +42,7 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
     cdef Py_buffer* views = NULL
     cdef char* held = NULL
     cdef uint8_t* pack = NULL  # packed: the one output buffer; rows are appended at pack + used
+    cdef uint8_t* start = NULL
     cdef size_t pack_cap = 0, used = 0, row_cap
     if len(existing) != n or status.shape[0] != n or complete.shape[0] != n:
         raise ValueError("existing/complete/status length differs from the plan")
@@ -170,12 +171,13 @@ def encode_from(ChunkProgram prog, src, const int64_t[:, ::1] chunk_start, const
         give_ctx(&ctx)
         if packed:
             base = owned_view(pack, used)  # owns the pack from here on; each row's view is a slice of it
+            start = pack
+            pack = NULL  # the view frees it now, even if a slice below fails
             for k in range(n):
                 if outs[k] != NULL:
-                    r = outs[k] - pack
-                    result[k] = base[r:r + outlens[k]]
+                    r = outs[k] - start
                     outs[k] = NULL
-            pack = NULL
+                    result[k] = base[r:r + outlens[k]]
         for k in range(n):
             if outs[k] != NULL:
                 # takes ownership; a direct output goes back to the output pool when the store is done with it
