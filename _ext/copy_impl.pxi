@@ -25,17 +25,49 @@ cdef extern from * nogil:
             for (i = 0; i < n; i++) d[i] = s[i];
         }
     }
+    /* Streaming (non-temporal) copy for rows of a large output: the full 64-byte lines of d are written with
+       movntdq, past the caches, so they are neither read for ownership first nor evict the source. The partial
+       lines at either end take ordinary stores (a partial streaming line costs several bus writes). Callers fence
+       with zf_stream_fence() before anyone else may read d. Without SSE2 it is a plain copy. */
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    static inline void zf_copy_stream(uint8_t* d, const uint8_t* s, size_t n) {
+        size_t head = (size_t)(-(uintptr_t)d) & 63, i;
+        if (n < head + 64) { __builtin_memcpy(d, s, n); return; }
+        if (head) { zf_copy_short(d, s, head); d += head; s += head; n -= head; }
+        for (i = 0; i + 64 <= n; i += 64) {
+            __m128i a = _mm_loadu_si128((const __m128i*)(s + i));
+            __m128i b = _mm_loadu_si128((const __m128i*)(s + i + 16));
+            __m128i c = _mm_loadu_si128((const __m128i*)(s + i + 32));
+            __m128i e = _mm_loadu_si128((const __m128i*)(s + i + 48));
+            _mm_stream_si128((__m128i*)(d + i), a);
+            _mm_stream_si128((__m128i*)(d + i + 16), b);
+            _mm_stream_si128((__m128i*)(d + i + 32), c);
+            _mm_stream_si128((__m128i*)(d + i + 48), e);
+        }
+        if (i < n) zf_copy_short(d + i, s + i, n - i);
+    }
+    static inline void zf_stream_fence(void) { _mm_sfence(); }
+    #else
+    static inline void zf_copy_stream(uint8_t* d, const uint8_t* s, size_t n) { __builtin_memcpy(d, s, n); }
+    static inline void zf_stream_fence(void) { }
+    #endif
     """
     uint16_t zf_bswap16(uint16_t x)
     uint32_t zf_bswap32(uint32_t x)
     uint64_t zf_bswap64(uint64_t x)
     void zf_copy_short(uint8_t* d, const uint8_t* s, size_t n)
+    void zf_copy_stream(uint8_t* d, const uint8_t* s, size_t n)
+    void zf_stream_fence()
 
 cdef enum:
     ZF_SHORT_ROW = 256  # bytes; longer contiguous rows go to libc memcpy
 
 cdef enum:
     ZF_MAXDIM = 32
+
+cdef enum:
+    ZF_STREAM_ROW = 64  # bytes; shorter rows hold no full cache line to stream
 
 
 cdef inline int zf_simplify(int ndim, int64_t* shape, int64_t* a_strides, int64_t* b_strides) noexcept nogil:
@@ -67,10 +99,12 @@ cdef inline int zf_simplify(int ndim, int64_t* shape, int64_t* a_strides, int64_
 
 
 cdef inline void zf_copy_row(uint8_t* d, int64_t ds, const uint8_t* s, int64_t ss, int64_t n,
-                             Py_ssize_t itemsize) noexcept nogil:
+                             Py_ssize_t itemsize, bint stream) noexcept nogil:
     cdef int64_t i
     if ds == itemsize and ss == itemsize:
-        if n * itemsize <= ZF_SHORT_ROW:
+        if stream and n * itemsize >= ZF_STREAM_ROW:
+            zf_copy_stream(d, s, <size_t>(n * itemsize))
+        elif n * itemsize <= ZF_SHORT_ROW:
             zf_copy_short(d, s, <size_t>(n * itemsize))
         else:
             memcpy(d, s, <size_t>(n * itemsize))
@@ -92,8 +126,10 @@ cdef inline void zf_copy_row(uint8_t* d, int64_t ds, const uint8_t* s, int64_t s
 
 
 cdef void zf_copy_nd(uint8_t* dst, const int64_t* dst_strides, const uint8_t* src, const int64_t* src_strides,
-                     const int64_t* shape, int ndim, Py_ssize_t itemsize) noexcept nogil:
-    """dst[idx] = src[idx] for every index of `shape` (strides in bytes, may be negative or zero)."""
+                     const int64_t* shape, int ndim, Py_ssize_t itemsize, bint stream=False) noexcept nogil:
+    """dst[idx] = src[idx] for every index of `shape` (strides in bytes, may be negative or zero).
+
+    With `stream`, contiguous rows of 64 bytes and more go past the caches (zf_copy_stream); the caller fences."""
     cdef int64_t sh[ZF_MAXDIM]
     cdef int64_t ds[ZF_MAXDIM]
     cdef int64_t ss[ZF_MAXDIM]
@@ -110,7 +146,7 @@ cdef void zf_copy_nd(uint8_t* dst, const int64_t* dst_strides, const uint8_t* sr
         idx[i] = 0
     cdef int64_t inner = sh[n - 1]
     while True:
-        zf_copy_row(dst, ds[n - 1], src, ss[n - 1], inner, itemsize)
+        zf_copy_row(dst, ds[n - 1], src, ss[n - 1], inner, itemsize, stream)
         i = n - 2
         while i >= 0:
             idx[i] += 1

@@ -26,6 +26,9 @@ class ChunkProgram:
 
 def read_into(prog: ChunkProgram, out: np.ndarray, chunk_start: np.ndarray, count: np.ndarray,
               out_start: np.ndarray, steps: np.ndarray, encoded: list[bytes | None], status: np.ndarray) -> int: ...
+def set_stream_threshold(nbytes: int) -> int:
+    """Set the output size from which read_into streams its stores past the caches (0: always); returns the
+    previous value."""
 def decode_chunk_into(prog: ChunkProgram, encoded: bytes, out: Any) -> int: ...
 class OwnedBuffer:
     """Read-only bytes allocated by the kernels (what ``encode_from``'s memoryviews look at)."""

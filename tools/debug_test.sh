@@ -47,7 +47,7 @@ print(f"debug build imported from {sys.argv[1]}: {info}")
 EOF
 TESTS=(tests/test_kernels.py tests/test_blosc_kernel.py tests/test_codecs.py tests/test_sharding_codec.py
        tests/test_engine_equivalence.py tests/test_errors.py tests/test_store_local.py tests/test_sharding.py
-       tests/test_prefix_decode.py tests/test_read_arena.py tests/test_encode_pool.py tests/test_encode_packed.py)
+       tests/test_prefix_decode.py tests/test_read_arena.py tests/test_encode_pool.py tests/test_encode_packed.py tests/test_stream_copy.py)
 TESTS+=(tests/test_fuzz*.py)
 for f in tests/test_hostile_*.py; do [ -e "$f" ] && TESTS+=("$f"); done
 status=0

@@ -10,6 +10,7 @@ import numpy as np
 from . import array_extras as _extras
 from . import indexing_advanced as _adv
 from .attributes import Attributes
+from .buffers import empty_output
 from .chunk_key import get_chunk_key_encoder
 from .config import config
 from .engine import ChunkEngine
@@ -196,7 +197,7 @@ class Array(Node):
             if not np.shares_memory(target, out) and out.size:
                 raise ShapeMismatchError("out must be reshapeable to the selection without a copy")
         else:
-            target = np.empty(sel.lengths, dtype=self.dtype)
+            target = empty_output(sel.lengths, self.dtype)
         self._engine.read(sel, target)
         return target.reshape(sel.result_shape)
 
