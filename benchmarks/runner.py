@@ -33,6 +33,20 @@ def _sync() -> None:
         sync()
 
 
+def prime_memory(nbytes: int) -> None:
+    """Touch ``nbytes`` of fresh memory and free it again, right before a timed run (untimed).
+
+    This VM (Firecracker, free page reporting) hands memory freed in blocks of 2 MiB and more back to the host within
+    a fraction of a second, and the next first touch of such a page faults on the host: 256 MiB took 22 ms to touch
+    when freed just before, 290-580 ms after a pause of 0.2-8 s. Whatever an implementation allocates (its output,
+    page cache for what it writes, its buffers) would otherwise cost 10-25x more or less depending only on how long
+    the machine idled before. Freed just before the run, these pages are what the run's allocations get back.
+    """
+    if nbytes > 0:
+        buf = np.ones(nbytes, dtype=np.uint8)  # written, so every page is really there
+        del buf
+
+
 @dataclass
 class Cell:
     """Outcome of one (workload, op, impl): timings in seconds, or why there are none."""
@@ -125,6 +139,7 @@ class WorkloadRun:
             # Flush the previous writer's dirty pages first: otherwise the kernel throttles whoever writes next
             # (balance_dirty_pages), and on this machine that alone moved a 4,000-file write from 0.3 s to 2.5 s.
             _sync()
+            prime_memory(self.w.nbytes)
             with session(ad):
                 t0 = time.perf_counter()
                 ad.write_all(target, self.src)
@@ -138,6 +153,7 @@ class WorkloadRun:
             return elapsed
         arr = self.handles[name]
         gc.collect()
+        prime_memory(self.w.nbytes)
         if op == "read_all":
             with session(ad):
                 t0 = time.perf_counter()
